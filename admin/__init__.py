@@ -1,0 +1,1 @@
+"""Flask-Admin views over the configuration (issue 6)."""

@@ -1,0 +1,213 @@
+"""The typed, immutable configuration snapshot.
+
+Everything the province may change (Đ13.8) ends up here once it has passed the JSON Schemas and the
+cross-checks of :mod:`engine.config.checks`. The rest of the engine (calendar, rules, later the
+workflow and the clocks) reads only this snapshot, never the YAML, so a running process can swap one
+snapshot for another atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+from enum import Enum
+from types import MappingProxyType
+from typing import Mapping
+
+
+class Unit(str, Enum):
+    """Units of working time. A working day is one full day of the calendar's working time."""
+
+    MINUTE = "m"
+    HOUR = "h"
+    DAY = "d"
+
+
+@dataclass(frozen=True, order=True)
+class Duration:
+    """A span of working time, such as ``2h`` or ``6d``.
+
+    ``d`` is a working day — the calendar's full day of working time (8 h by default) — never 24 h,
+    so a duration cannot be turned into minutes without the calendar that defines the day.
+    """
+
+    amount: int
+    unit: Unit
+
+    @classmethod
+    def parse(cls, text: str) -> "Duration":
+        """Parse ``90m``, ``2h`` or ``6d``; raise ``ValueError`` with a sentence otherwise."""
+        raw = str(text).strip()
+        if len(raw) < 2 or raw[-1] not in {u.value for u in Unit} or not raw[:-1].isdigit():
+            raise ValueError(
+                f"'{text}' is not a duration: write a whole number followed by m, h or d "
+                "(for example 90m, 2h, 6d)."
+            )
+        amount = int(raw[:-1])
+        if amount <= 0:
+            raise ValueError(f"'{text}' is not a duration: it must be greater than zero.")
+        return cls(amount, Unit(raw[-1]))
+
+    def minutes(self, day_minutes: int) -> int:
+        """Working minutes in this duration, given the length of a working day in minutes."""
+        if self.unit is Unit.MINUTE:
+            return self.amount
+        if self.unit is Unit.HOUR:
+            return self.amount * 60
+        return self.amount * day_minutes
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit.value}"
+
+
+@dataclass(frozen=True)
+class Effective:
+    """A period in which a configured thing exists; ``None`` on either side means open."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def covers(self, day: date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class Sector:
+    """A sector (lĩnh vực) of Phụ lục 1 and what it covers."""
+
+    code: str
+    name: str
+    description: str
+    keywords: tuple[str, ...] = ()
+    effective: Effective = Effective()
+
+
+@dataclass(frozen=True)
+class Agency:
+    """A handling agency (cơ quan xử lý, Đ2.3): a department, a People's Committee, an enterprise.
+
+    ``area`` is set for a commune-level People's Committee: the area it governs, which is how a
+    route to "the committee of the report's commune" finds it.
+    """
+
+    code: str
+    name: str
+    kind: str
+    parent: str | None = None
+    area: str | None = None
+    handling_limit: Duration = Duration(6, Unit.DAY)
+    effective: Effective = Effective()
+
+
+@dataclass(frozen=True)
+class Area:
+    """An administrative unit where reports are located (today: a xã, phường or đặc khu)."""
+
+    code: str
+    name: str
+    kind: str
+    province: str | None = None
+    effective: Effective = Effective()
+
+
+@dataclass(frozen=True)
+class Route:
+    """One row of the routing table: a sector (optionally narrowed to areas) to an agency.
+
+    Exactly one of ``agency`` (a fixed agency code) and ``area_committee`` (the People's Committee
+    of the report's area) is set. Among matching routes the highest ``priority`` wins; a route
+    narrowed by ``areas`` or ``area_kinds`` is more specific than one that is not.
+    """
+
+    id: str
+    sector: str
+    agency: str | None = None
+    area_committee: bool = False
+    areas: tuple[str, ...] = ()
+    area_kinds: tuple[str, ...] = ()
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class WorkPeriod:
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    """The working calendar: weekly hours, public holidays and per-year overrides.
+
+    ``weekly_hours`` maps ISO weekday (1 = Monday … 7 = Sunday) to that day's working periods;
+    a weekday that is absent is not worked. ``makeup_hours`` are the periods of a make-up working
+    day (a Saturday worked in exchange for a bridge day off).
+    """
+
+    timezone: str
+    weekly_hours: Mapping[int, tuple[WorkPeriod, ...]]
+    makeup_hours: tuple[WorkPeriod, ...]
+    holidays_country: str | None = "VN"
+    days_off: frozenset[date] = frozenset()
+    working_days: frozenset[date] = frozenset()
+    first_year: int = 2020
+    last_year: int = 2035
+
+    @property
+    def day_minutes(self) -> int:
+        """Length of one working day: the longest configured day, 480 minutes by default."""
+        lengths = [
+            sum(_minutes(p.end) - _minutes(p.start) for p in periods)
+            for periods in self.weekly_hours.values()
+        ]
+        return max(lengths, default=0)
+
+
+@dataclass(frozen=True)
+class StepDeadline:
+    """The deadline of one step of the regulation, counted from ``starts_at``."""
+
+    step: str
+    duration: Duration
+    starts_at: str
+    article: str
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    steps: Mapping[str, StepDeadline]
+    warning_threshold: float
+    handle_max: Duration
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One validated configuration, immutable once built."""
+
+    sectors: Mapping[str, Sector]
+    agencies: Mapping[str, Agency]
+    areas: Mapping[str, Area]
+    routes: tuple[Route, ...]
+    calendar: CalendarConfig
+    sla: SlaConfig
+    templates: Mapping[str, Template] = field(default_factory=dict)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("sectors", "agencies", "areas", "templates"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+        committees = {a.area: a for a in self.agencies.values() if a.area is not None}
+        object.__setattr__(self, "_committees", MappingProxyType(committees))
+
+    def committee_of(self, area_code: str) -> Agency | None:
+        """The People's Committee that governs ``area_code``, if one is configured."""
+        return self._committees.get(area_code)  # type: ignore[attr-defined]
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute

@@ -1,0 +1,1 @@
+"""The Flask faces: app factory and blueprints."""
