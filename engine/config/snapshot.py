@@ -196,6 +196,7 @@ class Snapshot:
     calendar: CalendarConfig
     sla: SlaConfig
     templates: Mapping[str, Template] = field(default_factory=dict)
+    province: str = ""
     source: str = ""
 
     def __post_init__(self) -> None:

@@ -1,0 +1,140 @@
+"""Turning validated YAML data into the immutable snapshot."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Any
+
+from engine.config.checks import WEEKDAYS, periods
+from engine.config.snapshot import (
+    Agency,
+    Area,
+    CalendarConfig,
+    Duration,
+    Effective,
+    Route,
+    Sector,
+    SlaConfig,
+    Snapshot,
+    StepDeadline,
+    Template,
+    WorkPeriod,
+)
+
+
+def effective(data: dict[str, Any]) -> Effective:
+    period = data.get("effective") or {}
+    start, end = period.get("from"), period.get("until")
+    return Effective(
+        date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None
+    )
+
+
+def sector(data: dict[str, Any]) -> Sector:
+    return Sector(
+        code=data["code"],
+        name=data["name"],
+        description=data["description"].strip(),
+        keywords=tuple(data.get("keywords") or ()),
+        effective=effective(data),
+    )
+
+
+def agency(data: dict[str, Any]) -> Agency:
+    return Agency(
+        code=data["code"],
+        name=data["name"],
+        kind=data["kind"],
+        parent=data.get("parent"),
+        area=data.get("area"),
+        handling_limit=Duration.parse(data.get("handling_limit", "6d")),
+        effective=effective(data),
+    )
+
+
+def area(data: dict[str, Any], province: str | None) -> Area:
+    return Area(data["code"], data["name"], data["kind"], province, effective(data))
+
+
+def route(data: dict[str, Any]) -> Route:
+    return Route(
+        id=data["id"],
+        sector=data["sector"],
+        agency=data.get("agency"),
+        area_committee=bool(data.get("area_committee", False)),
+        areas=tuple(data.get("areas") or ()),
+        area_kinds=tuple(data.get("area_kinds") or ()),
+        priority=int(data.get("priority", 0)),
+    )
+
+
+def work_periods(texts: list[str]) -> tuple[WorkPeriod, ...]:
+    return tuple(
+        WorkPeriod(_time(start), _time(end)) for start, end in sorted(periods(texts))
+    )
+
+
+def _time(minutes: int) -> time:
+    # "24:00" closes a day that works until midnight; time() can't hold it, 23:59 is not it either.
+    return time.max if minutes >= 24 * 60 else time(minutes // 60, minutes % 60)
+
+
+def calendar(data: dict[str, Any]) -> CalendarConfig:
+    weekly = {
+        WEEKDAYS.index(day) + 1: work_periods(texts) for day, texts in data["working_hours"].items()
+    }
+    default_day = next(iter(weekly.values()))
+    years = data.get("years") or {}
+    span = data.get("range") or {"from": 2020, "to": 2035}
+    holidays = data.get("public_holidays", {"country": "VN"})
+    return CalendarConfig(
+        timezone=data["timezone"],
+        weekly_hours=weekly,
+        makeup_hours=work_periods(data["makeup_day_hours"])
+        if "makeup_day_hours" in data
+        else default_day,
+        holidays_country=holidays["country"] if holidays else None,
+        days_off=frozenset(_dates(years, "days_off")),
+        working_days=frozenset(_dates(years, "working_days")),
+        first_year=span["from"],
+        last_year=span["to"],
+    )
+
+
+def _dates(years: dict[str, Any], kind: str) -> list[date]:
+    return [date.fromisoformat(e["date"]) for y in years.values() for e in y.get(kind) or []]
+
+
+def sla(data: dict[str, Any]) -> SlaConfig:
+    steps = {
+        name: StepDeadline(name, Duration.parse(s["duration"]), s["from"], s.get("article", ""))
+        for name, s in data["steps"].items()
+    }
+    return SlaConfig(
+        steps=steps,
+        warning_threshold=float(data["warning_threshold"]),
+        handle_max=steps["handle"].duration,
+    )
+
+
+def snapshot(
+    sectors: dict[str, Any],
+    areas: dict[str, Any],
+    sla_data: dict[str, Any],
+    templates: dict[str, str],
+    source: str,
+) -> Snapshot:
+    province = areas.get("province") or {}
+    return Snapshot(
+        sectors={s["code"]: sector(s) for s in sectors["sectors"]},
+        agencies={
+            a["code"]: agency(a) for a in [*sectors["agencies"], *(areas.get("agencies") or [])]
+        },
+        areas={a["code"]: area(a, province.get("code")) for a in areas["areas"]},
+        routes=tuple(route(r) for r in sectors["routing"]),
+        calendar=calendar(sla_data["calendar"]),
+        sla=sla(sla_data),
+        templates={name: Template(name, text) for name, text in templates.items()},
+        province=province.get("name", ""),
+        source=source,
+    )

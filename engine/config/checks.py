@@ -1,0 +1,312 @@
+"""The checks a JSON Schema can't make: references, duplicates, routing gaps, the regulation's maxima.
+
+They run on the schema-valid data of all files together and report every problem found, each at
+the line where an administrator can fix it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from engine.config.errors import ConfigError, format_path
+from engine.config.regulation import STEP_MAXIMA
+from engine.config.snapshot import Duration
+from engine.config.source import Source
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+COMMITTEE_KINDS = {"ubnd_huyen", "ubnd_xa", "ubnd_phuong", "ubnd_dac_khu"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One list entry of a file, with where it stands."""
+
+    source: Source
+    path: tuple[str | int, ...]
+    data: dict[str, Any]
+
+    def error(self, field: str | None, vi: str, en: str) -> ConfigError:
+        path = self.path + ((field,) if field else ())
+        return ConfigError(self.source.file, self.source.line_of(path), format_path(path), vi, en)
+
+
+def items(source: Source | None, key: str) -> list[Item]:
+    if source is None or not isinstance(source.data, dict):
+        return []
+    return [Item(source, (key, i), entry) for i, entry in enumerate(source.data.get(key) or [])]
+
+
+def periods(texts: Sequence[str]) -> list[tuple[int, int]]:
+    """``["07:00-11:00"]`` → ``[(420, 660)]`` in minutes of the day."""
+    out = []
+    for text in texts:
+        start, end = text.split("-")
+        out.append((_minutes(start), _minutes(end)))
+    return out
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def day_minutes(sla: Source) -> int:
+    """Length of a working day per the calendar: the longest configured weekday."""
+    hours = sla.data["calendar"]["working_hours"]
+    return max(sum(end - start for start, end in periods(texts)) for texts in hours.values())
+
+
+def cross_check(sectors: Source, areas: Source | None, sla: Source) -> list[ConfigError]:
+    """Every cross-file problem, in no particular order (the caller sorts)."""
+    sector_items = items(sectors, "sectors")
+    agency_items = items(sectors, "agencies") + items(areas, "agencies")
+    area_items = items(areas, "areas")
+    route_items = items(sectors, "routing")
+    return [
+        *_duplicates(sector_items, "code", "lĩnh vực", "sector"),
+        *_duplicates(agency_items, "code", "cơ quan", "agency"),
+        *_duplicates(area_items, "code", "địa bàn", "area"),
+        *_duplicates(route_items, "id", "tuyến phân công", "route"),
+        *_effective_periods(sector_items + agency_items + area_items),
+        *_agencies(agency_items, {i.data["code"] for i in area_items}, sla),
+        *_routes(route_items, sector_items, agency_items, area_items),
+        *_calendar(sla),
+        *_steps(sla),
+    ]
+
+
+def _duplicates(entries: list[Item], key: str, what_vi: str, what_en: str) -> Iterator[ConfigError]:
+    seen: dict[str, Item] = {}
+    for item in entries:
+        code = item.data[key]
+        if code in seen:
+            first = seen[code]
+            yield item.error(
+                key,
+                f"mã {what_vi} '{code}' bị trùng (đã khai báo ở {first.source.file}:"
+                f"{first.source.line_of(first.path)})",
+                f"duplicate {what_en} code '{code}' (first declared at {first.source.file}:"
+                f"{first.source.line_of(first.path)})",
+            )
+        else:
+            seen[code] = item
+
+
+def _effective_periods(entries: Iterable[Item]) -> Iterator[ConfigError]:
+    for item in entries:
+        period = item.data.get("effective") or {}
+        start, end = period.get("from"), period.get("until")
+        if start and end and date.fromisoformat(start) > date.fromisoformat(end):
+            yield item.error(
+                "effective",
+                f"ngày bắt đầu hiệu lực {start} sau ngày kết thúc {end}",
+                f"effective from {start} is after effective until {end}",
+            )
+
+
+def _agencies(agencies: list[Item], area_codes: set[str], sla: Source) -> Iterator[ConfigError]:
+    by_code = {i.data["code"]: i for i in agencies}
+    limit_max, article = STEP_MAXIMA["handle"]
+    day = day_minutes(sla)
+    committees: dict[str, list[Item]] = defaultdict(list)
+    for item in agencies:
+        data = item.data
+        parent = data.get("parent")
+        if parent is not None and parent not in by_code:
+            yield item.error(
+                "parent", f"cơ quan cấp trên '{parent}' không tồn tại", f"unknown parent agency '{parent}'"
+            )
+        area = data.get("area")
+        if area is not None:
+            committees[area].append(item)
+            if area not in area_codes:
+                yield item.error("area", f"địa bàn '{area}' không tồn tại", f"unknown area '{area}'")
+            if data["kind"] not in COMMITTEE_KINDS:
+                yield item.error(
+                    "area",
+                    f"chỉ Ủy ban nhân dân ({', '.join(sorted(COMMITTEE_KINDS))}) mới gắn với một địa bàn",
+                    f"only a People's Committee ({', '.join(sorted(COMMITTEE_KINDS))}) governs an area",
+                )
+        limit = data.get("handling_limit")
+        if limit and Duration.parse(limit).minutes(day) > limit_max.minutes(day):
+            yield item.error(
+                "handling_limit",
+                f"thời hạn xử lý {limit} vượt quá tối đa {limit_max} ngày làm việc ({article})",
+                f"handling limit {limit} exceeds the regulation's maximum of {limit_max} ({article})",
+            )
+    yield from _parent_cycles(by_code)
+    for area, governing in committees.items():
+        for extra in governing[1:]:
+            yield extra.error(
+                "area",
+                f"địa bàn '{area}' đã có Ủy ban nhân dân '{governing[0].data['code']}'",
+                f"area '{area}' already has a People's Committee, '{governing[0].data['code']}'",
+            )
+
+
+def _parent_cycles(by_code: dict[str, Item]) -> Iterator[ConfigError]:
+    for code, item in by_code.items():
+        seen = {code}
+        parent = item.data.get("parent")
+        while parent in by_code:
+            if parent in seen:
+                yield item.error(
+                    "parent",
+                    f"cây cơ quan có vòng lặp qua '{parent}'",
+                    f"the agency tree loops through '{parent}'",
+                )
+                break
+            seen.add(parent)
+            parent = by_code[parent].data.get("parent")
+
+
+def _routes(
+    routes: list[Item], sectors: list[Item], agencies: list[Item], areas: list[Item]
+) -> Iterator[ConfigError]:
+    sector_codes = {i.data["code"] for i in sectors}
+    agency_by_code = {i.data["code"]: i.data for i in agencies}
+    area_by_code = {i.data["code"]: i.data for i in areas}
+    committee_areas = {a.data["area"] for a in agencies if a.data.get("area")}
+    covered: dict[str, set[str]] = defaultdict(set)
+    ranks: dict[tuple[str, int, tuple[str, ...], tuple[str, ...]], Item] = {}
+    for item in routes:
+        data = item.data
+        sector = data["sector"]
+        if sector not in sector_codes:
+            yield item.error("sector", f"lĩnh vực '{sector}' không tồn tại", f"unknown sector '{sector}'")
+        agency = data.get("agency")
+        if agency is not None and agency not in agency_by_code:
+            yield item.error("agency", f"cơ quan '{agency}' không tồn tại", f"unknown agency '{agency}'")
+        for n, area in enumerate(data.get("areas") or []):
+            if area not in area_by_code:
+                yield item.error(
+                    "areas", f"địa bàn '{area}' (thứ {n + 1}) không tồn tại", f"unknown area '{area}'"
+                )
+        matched = {
+            code
+            for code, area in area_by_code.items()
+            if (not data.get("areas") or code in data["areas"])
+            and (not data.get("area_kinds") or area["kind"] in data["area_kinds"])
+        }
+        if data.get("area_committee"):
+            for code in sorted(matched - committee_areas):
+                yield item.error(
+                    "area_committee",
+                    f"địa bàn '{code}' ({area_by_code[code]['name']}) chưa có Ủy ban nhân dân để nhận phản ánh",
+                    f"area '{code}' ({area_by_code[code]['name']}) has no People's Committee to route to",
+                )
+            matched &= committee_areas
+        covered[sector] |= matched
+        rank = (
+            sector,
+            data.get("priority", 0),
+            tuple(sorted(data.get("areas") or [])),
+            tuple(sorted(data.get("area_kinds") or [])),
+        )
+        if rank in ranks:
+            yield item.error(
+                "priority",
+                f"trùng phạm vi và độ ưu tiên với tuyến '{ranks[rank].data['id']}': không biết chọn tuyến nào",
+                f"same scope and priority as route '{ranks[rank].data['id']}': the choice would be ambiguous",
+            )
+        else:
+            ranks[rank] = item
+    yield from _routing_gaps(sectors, covered, set(area_by_code))
+
+
+def _routing_gaps(
+    sectors: list[Item], covered: dict[str, set[str]], all_areas: set[str]
+) -> Iterator[ConfigError]:
+    for item in sectors:
+        code = item.data["code"]
+        if code not in covered:
+            yield item.error(
+                "code",
+                f"lĩnh vực '{code}' chưa có tuyến phân công (routing) nào",
+                f"sector '{code}' has no route",
+            )
+            continue
+        missing = sorted(all_areas - covered[code])
+        if missing:
+            shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+            yield item.error(
+                "code",
+                f"lĩnh vực '{code}' không có tuyến cho {len(missing)} địa bàn: {shown}",
+                f"sector '{code}' has no route for {len(missing)} area(s): {shown}",
+            )
+
+
+def _calendar(sla: Source) -> Iterator[ConfigError]:
+    cal = sla.data["calendar"]
+    item = Item(sla, ("calendar",), cal)
+    try:
+        ZoneInfo(cal["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        yield item.error(
+            "timezone",
+            f"múi giờ '{cal['timezone']}' không tồn tại (ví dụ đúng: Asia/Ho_Chi_Minh)",
+            f"unknown time zone '{cal['timezone']}' (for example Asia/Ho_Chi_Minh)",
+        )
+    hours = dict(cal["working_hours"])
+    if "makeup_day_hours" in cal:
+        hours["makeup_day_hours"] = cal["makeup_day_hours"]
+    for day, texts in hours.items():
+        where = ("makeup_day_hours",) if day == "makeup_day_hours" else ("working_hours", day)
+        spans = sorted(zip(periods(texts), texts, strict=True))
+        for n, ((start, end), text) in enumerate(spans):
+            if end <= start:
+                yield Item(sla, ("calendar", *where), {}).error(
+                    None,
+                    f"khoảng giờ {text} kết thúc trước khi bắt đầu",
+                    f"working period {text} ends before it starts",
+                )
+            if n and start < spans[n - 1][0][1]:
+                yield Item(sla, ("calendar", *where), {}).error(
+                    None,
+                    f"khoảng giờ {text} chồng lên {spans[n - 1][1]}",
+                    f"working period {text} overlaps {spans[n - 1][1]}",
+                )
+    span = cal.get("range")
+    if span and span["from"] > span["to"]:
+        yield item.error(
+            "range", "năm bắt đầu sau năm kết thúc", f"range from {span['from']} is after {span['to']}"
+        )
+    yield from _year_overrides(sla, cal.get("years") or {})
+
+
+def _year_overrides(sla: Source, years: dict[str, Any]) -> Iterator[ConfigError]:
+    for year, lists in years.items():
+        off = {e["date"] for e in lists.get("days_off") or []}
+        for kind in ("days_off", "working_days"):
+            for n, entry in enumerate(lists.get(kind) or []):
+                where = Item(sla, ("calendar", "years", year, kind, n), entry)
+                if not entry["date"].startswith(f"{year}-"):
+                    yield where.error(
+                        "date",
+                        f"ngày {entry['date']} không thuộc năm {year}",
+                        f"date {entry['date']} is not in year {year}",
+                    )
+                if kind == "working_days" and entry["date"] in off:
+                    yield where.error(
+                        "date",
+                        f"ngày {entry['date']} vừa là ngày nghỉ vừa là ngày làm bù",
+                        f"{entry['date']} is both a day off and a make-up working day",
+                    )
+
+
+def _steps(sla: Source) -> Iterator[ConfigError]:
+    day = day_minutes(sla)
+    for step, spec in sla.data["steps"].items():
+        maximum, article = STEP_MAXIMA[step]
+        duration = Duration.parse(spec["duration"])
+        if duration.minutes(day) > maximum.minutes(day):
+            yield Item(sla, ("steps", step), spec).error(
+                "duration",
+                f"thời hạn bước '{step}' là {duration}, vượt mức tối đa {maximum} của Quy chế ({article})",
+                f"step '{step}' takes {duration}, beyond the regulation's maximum of {maximum} ({article})",
+            )
