@@ -8,14 +8,14 @@ snapshot for another atomically.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
-from typing import Mapping
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     """Units of working time. A working day is one full day of the calendar's working time."""
 
     MINUTE = "m"
@@ -35,17 +35,19 @@ class Duration:
     unit: Unit
 
     @classmethod
-    def parse(cls, text: str) -> "Duration":
+    def parse(cls, text: str) -> Duration:
         """Parse ``90m``, ``2h`` or ``6d``; raise ``ValueError`` with a sentence otherwise."""
         raw = str(text).strip()
         if len(raw) < 2 or raw[-1] not in {u.value for u in Unit} or not raw[:-1].isdigit():
             raise ValueError(
-                f"'{text}' is not a duration: write a whole number followed by m, h or d "
-                "(for example 90m, 2h, 6d)."
+                f"'{text}' không phải thời hạn: viết số nguyên kèm m, h hoặc d, ví dụ 90m, 2h, 6d "
+                f"('{text}' is not a duration: a whole number followed by m, h or d)."
             )
         amount = int(raw[:-1])
         if amount <= 0:
-            raise ValueError(f"'{text}' is not a duration: it must be greater than zero.")
+            raise ValueError(
+                f"'{text}' không phải thời hạn: phải lớn hơn 0 ('{text}' must be greater than zero)."
+            )
         return cls(amount, Unit(raw[-1]))
 
     def minutes(self, day_minutes: int) -> int:
