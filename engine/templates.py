@@ -47,7 +47,9 @@ def check(source: str, sample: Mapping[str, Any] = SAMPLE_CONTEXT) -> TemplatePr
         template = environment().from_string(source)
     except TemplateSyntaxError as exc:
         return TemplateProblem(
-            exc.lineno or 1, f"mẫu sai cú pháp: {exc.message}", f"template syntax error: {exc.message}"
+            exc.lineno or 1,
+            f"mẫu sai cú pháp: {exc.message}",
+            f"template syntax error: {exc.message}",
         )
     try:
         template.render(**sample)
@@ -59,10 +61,14 @@ def check(source: str, sample: Mapping[str, Any] = SAMPLE_CONTEXT) -> TemplatePr
         )
     except UndefinedError as exc:
         return TemplateProblem(
-            1, f"mẫu dùng biến không có: {exc.message}", f"template uses an unknown variable: {exc.message}"
+            1,
+            f"mẫu dùng biến không có: {exc.message}",
+            f"template uses an unknown variable: {exc.message}",
         )
     except Exception as exc:  # noqa: BLE001 - any failure of an admin's template is reported, not raised
-        return TemplateProblem(1, f"mẫu lỗi khi hiển thị: {exc}", f"template fails to render: {exc}")
+        return TemplateProblem(
+            1, f"mẫu lỗi khi hiển thị: {exc}", f"template fails to render: {exc}"
+        )
     return None
 
 

@@ -69,9 +69,7 @@ def route(data: dict[str, Any]) -> Route:
 
 
 def work_periods(texts: list[str]) -> tuple[WorkPeriod, ...]:
-    return tuple(
-        WorkPeriod(_time(start), _time(end)) for start, end in sorted(periods(texts))
-    )
+    return tuple(WorkPeriod(_time(start), _time(end)) for start, end in sorted(periods(texts)))
 
 
 def _time(minutes: int) -> time:

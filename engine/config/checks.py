@@ -119,13 +119,17 @@ def _agencies(agencies: list[Item], area_codes: set[str], sla: Source) -> Iterat
         parent = data.get("parent")
         if parent is not None and parent not in by_code:
             yield item.error(
-                "parent", f"cơ quan cấp trên '{parent}' không tồn tại", f"unknown parent agency '{parent}'"
+                "parent",
+                f"cơ quan cấp trên '{parent}' không tồn tại",
+                f"unknown parent agency '{parent}'",
             )
         area = data.get("area")
         if area is not None:
             committees[area].append(item)
             if area not in area_codes:
-                yield item.error("area", f"địa bàn '{area}' không tồn tại", f"unknown area '{area}'")
+                yield item.error(
+                    "area", f"địa bàn '{area}' không tồn tại", f"unknown area '{area}'"
+                )
             if data["kind"] not in COMMITTEE_KINDS:
                 yield item.error(
                     "area",
@@ -178,14 +182,20 @@ def _routes(
         data = item.data
         sector = data["sector"]
         if sector not in sector_codes:
-            yield item.error("sector", f"lĩnh vực '{sector}' không tồn tại", f"unknown sector '{sector}'")
+            yield item.error(
+                "sector", f"lĩnh vực '{sector}' không tồn tại", f"unknown sector '{sector}'"
+            )
         agency = data.get("agency")
         if agency is not None and agency not in agency_by_code:
-            yield item.error("agency", f"cơ quan '{agency}' không tồn tại", f"unknown agency '{agency}'")
+            yield item.error(
+                "agency", f"cơ quan '{agency}' không tồn tại", f"unknown agency '{agency}'"
+            )
         for n, area in enumerate(data.get("areas") or []):
             if area not in area_by_code:
                 yield item.error(
-                    "areas", f"địa bàn '{area}' (thứ {n + 1}) không tồn tại", f"unknown area '{area}'"
+                    "areas",
+                    f"địa bàn '{area}' (thứ {n + 1}) không tồn tại",
+                    f"unknown area '{area}'",
                 )
         matched = {
             code
@@ -274,7 +284,9 @@ def _calendar(sla: Source) -> Iterator[ConfigError]:
     span = cal.get("range")
     if span and span["from"] > span["to"]:
         yield item.error(
-            "range", "năm bắt đầu sau năm kết thúc", f"range from {span['from']} is after {span['to']}"
+            "range",
+            "năm bắt đầu sau năm kết thúc",
+            f"range from {span['from']} is after {span['to']}",
         )
     yield from _year_overrides(sla, cal.get("years") or {})
 

@@ -44,7 +44,9 @@ def load(directory: str | os.PathLike[str] = DEFAULT_DIRECTORY) -> Snapshot:
         shown = _display(path)
         if not path.is_file():
             errors.append(
-                ConfigError(shown, 1, "", f"thiếu tệp {name}.yaml", f"the file {name}.yaml is missing")
+                ConfigError(
+                    shown, 1, "", f"thiếu tệp {name}.yaml", f"the file {name}.yaml is missing"
+                )
             )
             continue
         try:
@@ -81,7 +83,9 @@ def _templates(folder: Path) -> tuple[dict[str, str], list[ConfigError]]:
         problem = sandbox.check(text)
         if problem:
             errors.append(
-                ConfigError(_display(path), problem.line, "", problem.message_vi, problem.message_en)
+                ConfigError(
+                    _display(path), problem.line, "", problem.message_vi, problem.message_en
+                )
             )
         found[path.name] = text
     if RESULT_TEMPLATE not in found:

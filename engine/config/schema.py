@@ -28,7 +28,9 @@ def _registry() -> Registry:
 
 @cache
 def _load(name: str) -> dict[str, Any]:
-    text = resources.files("engine.config").joinpath(f"schemas/{name}.schema.json").read_text("utf-8")
+    text = (
+        resources.files("engine.config").joinpath(f"schemas/{name}.schema.json").read_text("utf-8")
+    )
     return json.loads(text)
 
 
@@ -45,9 +47,7 @@ def validate(name: str, source: Source) -> list[ConfigError]:
         for leaf in _leaves(error):
             path = list(leaf.absolute_path)
             vi, en = _messages(leaf)
-            errors.append(
-                ConfigError(source.file, source.line_of(path), format_path(path), vi, en)
-            )
+            errors.append(ConfigError(source.file, source.line_of(path), format_path(path), vi, en))
     return sorted(set(errors))
 
 
@@ -69,9 +69,11 @@ def _messages(error: ValidationError) -> tuple[str, str]:
         names = ", ".join(f"'{k}'" for k in missing)
         return f"thiếu trường bắt buộc {names}", f"missing required field {names}"
     if v == "additionalProperties":
-        extra = sorted(set(inst) - set(error.schema.get("properties", {}))) if isinstance(
-            inst, dict
-        ) else []
+        extra = (
+            sorted(set(inst) - set(error.schema.get("properties", {})))
+            if isinstance(inst, dict)
+            else []
+        )
         names = ", ".join(f"'{k}'" for k in extra)
         return (
             f"trường không được phép {names} (kiểm tra chính tả)",

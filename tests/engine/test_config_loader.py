@@ -129,12 +129,24 @@ def test_handling_limit_above_six_working_days(conf: Path) -> None:
 def test_step_beyond_the_regulation(conf: Path) -> None:
     line = edit(conf / "sla.yaml", "verify:  {duration: 1d", "verify:  {duration: 2d")
     error = only(errors_of(conf), "step 'verify'")
-    assert (error.file.endswith("sla.yaml"), error.line, error.path) == (True, line, "steps.verify.duration")
+    assert (error.file.endswith("sla.yaml"), error.line, error.path) == (
+        True,
+        line,
+        "steps.verify.duration",
+    )
 
 
 def test_overlapping_and_inverted_working_hours(conf: Path) -> None:
-    edit(conf / "sla.yaml", 'monday: ["07:00-11:00", "13:00-17:00"]', 'monday: ["07:00-11:00", "10:30-17:00"]')
-    edit(conf / "sla.yaml", 'friday: ["07:00-11:00", "13:00-17:00"]', 'friday: ["07:00-11:00", "17:00-13:00"]')
+    edit(
+        conf / "sla.yaml",
+        'monday: ["07:00-11:00", "13:00-17:00"]',
+        'monday: ["07:00-11:00", "10:30-17:00"]',
+    )
+    edit(
+        conf / "sla.yaml",
+        'friday: ["07:00-11:00", "13:00-17:00"]',
+        'friday: ["07:00-11:00", "17:00-13:00"]',
+    )
     errors = errors_of(conf)
     assert only(errors, "overlaps 07:00-11:00").path == "calendar.working_hours.monday"
     assert only(errors, "17:00-13:00 ends before it starts").path == "calendar.working_hours.friday"
@@ -157,11 +169,13 @@ def test_sector_without_route(conf: Path) -> None:
 def test_area_committee_route_with_a_commune_that_has_no_committee(conf: Path) -> None:
     areas = conf / "areas.yaml"
     text = areas.read_text(encoding="utf-8")
-    first_committee = text.index("  - code: UBND-") if "  - code: UBND-" in text else text.index("- {code: UBND-")
+    first_committee = (
+        text.index("  - code: UBND-") if "  - code: UBND-" in text else text.index("- {code: UBND-")
+    )
     end = text.index("\n", first_committee)
     # Remove one commune's People's Committee: environment reports there would have nowhere to go.
     block_end = text.find("\n  - ", end)
-    removed = text[first_committee:block_end if block_end != -1 else len(text)]
+    removed = text[first_committee : block_end if block_end != -1 else len(text)]
     areas.write_text(text.replace(removed, "", 1), encoding="utf-8")
     errors = errors_of(conf)
     assert any("has no People's Committee to route to" in e.message_en for e in errors)

@@ -24,9 +24,17 @@ def test_page_lists_the_nine_sectors_with_todays_agencies(client: FlaskClient) -
     assert response.status_code == 200
     assert response.content_type.startswith("text/html")
     page = text_of(response.get_data(as_text=True))
-    for name in ("Thông tin và Truyền thông", "Nông nghiệp - nông thôn", "Khoa học - công nghệ",
-                 "Sức khỏe", "Du lịch", "Giao thông - Vận tải", "Điện", "Tài nguyên nước",
-                 "Môi trường"):
+    for name in (
+        "Thông tin và Truyền thông",
+        "Nông nghiệp - nông thôn",
+        "Khoa học - công nghệ",
+        "Sức khỏe",
+        "Du lịch",
+        "Giao thông - Vận tải",
+        "Điện",
+        "Tài nguyên nước",
+        "Môi trường",
+    ):
         assert name in page
     assert "Các lĩnh vực (9)" in page
     # Since 2025 transport belongs to the Department of Construction and environment reports go to
