@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/phananh demo
 	$(BIN)/phananh serve --host 127.0.0.1 --port 5000
 
 test: $(STAMP)

@@ -1,0 +1,79 @@
+"""``phananh report show`` and ``phananh audit verify``: a report's story, and the record's proof."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from cli.runtime import CONFIG_OPTION, Failure, lifecycle, unit_of_work
+from engine import audit
+from engine.services.errors import DomainError
+from engine.services.story import story
+
+
+@click.group()
+def report() -> None:
+    """Phản ánh: xem toàn bộ quá trình xử lý."""
+
+
+@report.command("show")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="In JSON (cho chương trình khác).")
+@click.option(
+    "--with-reporter", is_flag=True, help="Kèm thông tin người phản ánh (chỉ cho người có quyền)."
+)
+@CONFIG_OPTION
+def report_show(code: str, as_json: bool, with_reporter: bool, config_dir: Path) -> None:
+    """Phản ánh CODE: nội dung, thời hạn từng bước, mọi sự kiện."""
+    life = lifecycle(config_dir)
+    with life.uow.read() as session:
+        try:
+            data = story(
+                session,
+                code,
+                life.calendar,
+                life.snapshot.sla.warning_threshold,
+                datetime.now(UTC),
+                with_reporter=with_reporter,
+            )
+        except DomainError as exc:
+            raise Failure(exc.message_vi) from None
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{data['code']} — {data['state']} (phiên bản {data['version']})")
+    click.echo(f"Lĩnh vực: {data['sector'] or '—'}; cơ quan: {data['agency'] or '—'}")
+    click.echo(data["content"])
+    click.echo("Thời hạn:")
+    for clock in data["clocks"]:
+        click.echo(
+            f"  {clock['step']:<8} hạn {clock['due_at'][:16]}  {clock['standing']}"
+            f"{'  (đã gia hạn)' if clock['extended'] else ''}"
+        )
+    click.echo("Diễn biến:")
+    for event in data["events"]:
+        note = f" — {event['note']}" if event["note"] else ""
+        click.echo(
+            f"  {event['seq']:>2}. {event['at'][:16]} {event['action']} ({event['actor']}){note}"
+        )
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Kiểm tra tính toàn vẹn của hồ sơ."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Kiểm tra chuỗi băm của mọi sự kiện; thoát 1 và nêu tên phản ánh, sự kiện nếu bị sửa hay xóa."""
+    with unit_of_work().read() as session:
+        breaks = list(audit.verify(session))
+        reports = session.scalar(audit.count_reports())
+    for found in breaks:
+        click.echo(str(found))
+    if breaks:
+        raise click.exceptions.Exit(1)
+    click.echo(f"Hồ sơ toàn vẹn: {reports} phản ánh, chuỗi sự kiện không bị sửa hay xóa.")

@@ -1,0 +1,413 @@
+"""What each action of the workflow table does to a report beyond its state and clocks.
+
+One function per action, registered in ``EFFECTS``; the registry is checked against the table when
+this module is imported, so an action without an effect fails at start-up. Each function may
+refuse (raise a :mod:`engine.services.errors` error, and nothing is written) and returns the state
+the report moves to and the data its event records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import templates
+from engine.config.regulation import RESULT_TEMPLATE
+from engine.services.errors import InvalidInput
+from engine.sla import clocks
+from engine.store.models import Event, Extension, Rating, Reply, Report, Reporter
+from engine.workflow import ACTIONS, RATINGS, Clock, State, Transition
+
+if TYPE_CHECKING:
+    from engine.services.lifecycle import Actor, Lifecycle, NewReport
+
+Inputs = dict[str, Any]
+Result = tuple[State, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Act:
+    """One action being done: who, on which report, with which note and inputs, and when."""
+
+    life: Lifecycle
+    session: Session
+    actor: Actor
+    row: Transition
+    report: Report
+    note: str | None
+    inputs: Inputs
+    at: datetime
+
+
+Effect = Callable[[Act], Result]
+
+MAX_CONTENT = 5000
+VISIBILITY_STATES = {
+    "public": State.PUBLISHED,
+    "private": State.ANSWERED_PRIVATELY,
+    "restricted": State.RESTRICTED,
+}
+
+
+def check_new_report(life: Lifecycle, new: NewReport) -> None:
+    """Đ5.1–5.3 through the completeness rules, plus the limits of each field."""
+    fact = {
+        "name": new.name,
+        "phone": new.phone,
+        "email": new.email,
+        "content": new.content,
+        "area": new.area,
+        "address": new.address,
+        "lat": new.latitude,
+        "lon": new.longitude,
+    }
+    problems = life.rules.check_completeness(fact)
+    if problems:
+        first = problems[0].value
+        raise InvalidInput(
+            "; ".join(p.value["message_vi"] for p in problems),
+            "; ".join(p.value["message_en"] for p in problems),
+            field=first["field"],
+        )
+    if len(new.content) > MAX_CONTENT:
+        raise InvalidInput(
+            f"Nội dung phản ánh dài quá {MAX_CONTENT} ký tự.",
+            f"The content is longer than {MAX_CONTENT} characters.",
+            field="content",
+        )
+    if new.area is not None and new.area not in life.snapshot.areas:
+        raise InvalidInput(
+            f"Địa bàn '{new.area}' không tồn tại.", f"Unknown area '{new.area}'.", field="area"
+        )
+    if new.sector is not None and new.sector not in life.snapshot.sectors:
+        raise InvalidInput(
+            f"Lĩnh vực '{new.sector}' không tồn tại.", f"Unknown sector '{new.sector}'.", "sector"
+        )
+
+
+def suggested_sector(life: Lifecycle, text: str) -> str | None:
+    suggestions = life.rules.suggest_sectors(text)
+    return suggestions[0].value["sector"] if suggestions else None
+
+
+def _stay(report: Report) -> State:
+    return State(report.state)
+
+
+# -- intake (Đ5–Đ7) -------------------------------------------------------------------------------
+
+
+def request_info(act: Act) -> Result:
+    return act.row.target, {"missing": act.note}
+
+
+def provide_info(act: Act) -> Result:
+    if "text" in act.inputs:
+        stamp = act.at.astimezone(act.life.zone).strftime("%d/%m/%Y %H:%M")
+        act.report.content = (
+            f"{act.report.content}\n\n[Bổ sung {stamp}] {str(act.inputs['text']).strip()}"
+        )
+    return act.row.target, {"text": act.inputs.get("text")}
+
+
+def reject(act: Act) -> Result:
+    data: dict[str, Any] = {"reason": act.inputs["reason"]}
+    if "duplicate_of" in act.inputs:
+        original = act.session.scalars(
+            select(Report).where(Report.code == act.inputs["duplicate_of"])
+        ).one_or_none()
+        if original is None or original.id == act.report.id:
+            raise InvalidInput(
+                f"Không có phản ánh gốc mã {act.inputs['duplicate_of']} để đánh dấu trùng.",
+                f"There is no original act.report {act.inputs['duplicate_of']} to mark a duplicate of.",
+                field="duplicate_of",
+            )
+        act.report.duplicate_of_id = original.id
+        data["duplicate_of"] = original.code
+    return act.row.target, data
+
+
+def classify(act: Act) -> Result:
+    sector = act.inputs["sector"]
+    if sector not in act.life.snapshot.sectors:
+        raise InvalidInput(
+            f"Lĩnh vực '{sector}' không tồn tại.", f"Unknown sector '{sector}'.", field="sector"
+        )
+    act.report.sector = sector
+    data: dict[str, Any] = {"sector": sector, "suggested_sector": act.report.suggested_sector}
+    decision = act.life.rules.route(sector, act.report.area)
+    if decision is not None:
+        data |= {"suggested_agency": decision.value["agency"], "rule": decision.rule}
+    return act.row.target, data
+
+
+def forward(act: Act) -> Result:
+    decision = (
+        act.life.rules.route(act.report.sector, act.report.area) if act.report.sector else None
+    )
+    chosen = decision.value["agency"] if decision else None
+    agency = act.inputs.get("agency") or chosen
+    if agency is None:
+        raise InvalidInput(
+            "Quy tắc không chọn được cơ quan xử lý (thiếu địa bàn?); hãy chọn cơ quan.",
+            "The rules chose no agency (is the area missing?); name the agency.",
+            field="agency",
+        )
+    _require_agency(act.life, agency)
+    if agency != chosen and not act.note:
+        raise InvalidInput(
+            f"Chuyển đến {agency} thay vì {chosen or 'cơ quan theo quy tắc'} cần ghi rõ lý do.",
+            f"Forwarding to {agency} instead of {chosen or 'the rules choice'} needs a act.note.",
+            field="note",
+        )
+    act.report.agency, act.report.unit, act.report.officer = agency, None, None
+    act.report.routing_rule = decision.rule if decision and agency == chosen else "manual"
+    act.report.config_version_id = act.life.config_version_id
+    return act.row.target, {
+        "agency": agency,
+        "rule": act.report.routing_rule,
+        "rules_choice": chosen,
+    }
+
+
+def _require_agency(life: Lifecycle, agency: str) -> None:
+    if agency not in life.snapshot.agencies:
+        raise InvalidInput(
+            f"Cơ quan '{agency}' không tồn tại.", f"Unknown agency '{agency}'.", field="agency"
+        )
+
+
+# -- the agency's four steps (Đ8) and the leader (Đ9) --------------------------------------------
+
+
+def accept(act: Act) -> Result:
+    act.report.officer = act.report.officer or act.actor.name
+    return act.row.target, {"officer": act.report.officer}
+
+
+def return_to_ioc(act: Act) -> Result:
+    return act.row.target, {"reason": act.inputs["reason"], "agency": act.report.agency}
+
+
+def escalate(act: Act) -> Result:
+    returned_by = act.session.scalars(
+        select(Event.data).where(Event.report_id == act.report.id, Event.action == "return_to_ioc")
+    ).all()
+    return act.row.target, {"returned_by": sorted({d.get("agency") for d in returned_by if d})}
+
+
+def designate(act: Act) -> Result:
+    agency = act.inputs.get("agency")
+    if agency is None:
+        raise InvalidInput(
+            "Cần chỉ định cơ quan xử lý.", "Name the agency that must handle it.", field="agency"
+        )
+    _require_agency(act.life, agency)
+    act.report.agency, act.report.unit, act.report.officer = agency, None, None
+    act.report.routing_rule = "designated"
+    return act.row.target, {"agency": agency, "committee": bool(act.inputs.get("committee"))}
+
+
+def assign(act: Act) -> Result:
+    if "officer" not in act.inputs and "unit" not in act.inputs:
+        raise InvalidInput(
+            "Cần chọn cán bộ hoặc đơn vị trực thuộc.", "Name an officer or a sub-unit.", "officer"
+        )
+    if "unit" in act.inputs:
+        unit = act.life.snapshot.agencies.get(act.inputs["unit"])
+        if unit is None or unit.parent != act.report.agency:
+            raise InvalidInput(
+                f"'{act.inputs['unit']}' không phải đơn vị trực thuộc {act.report.agency}.",
+                f"'{act.inputs['unit']}' is not a sub-unit of {act.report.agency}.",
+                field="unit",
+            )
+        act.report.unit = unit.code
+    if "officer" in act.inputs:
+        act.report.officer = str(act.inputs["officer"])
+    return _stay(act.report), {k: act.inputs[k] for k in ("officer", "unit") if k in act.inputs}
+
+
+def _due(inputs: Inputs) -> datetime:
+    value = inputs["due"]
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidInput(
+            "Thời hạn mới phải là thời điểm ISO 8601 có múi giờ, ví dụ 2026-05-08T17:00+07:00.",
+            "The new due time must be an ISO 8601 instant with an offset.",
+            field="due",
+        )
+    return value
+
+
+def _handle_clock(life: Lifecycle, report: Report) -> Any:
+    clock = life.running_clock(report, Clock.HANDLE)
+    if clock is None:
+        raise InvalidInput(
+            "Phản ánh không có thời hạn xử lý đang chạy.", "No handling clock is running.", "due"
+        )
+    return clock
+
+
+def request_extension(act: Act) -> Result:
+    due, clock = _due(act.inputs), _handle_clock(act.life, act.report)
+    if due <= clock.due_at:
+        raise InvalidInput(
+            "Thời hạn đề nghị phải sau thời hạn hiện tại.",
+            "The requested due time must be after the current one.",
+            field="due",
+        )
+    act.session.add(
+        Extension(
+            report=act.report,
+            requested_by=act.actor.name,
+            requested_at=act.at,
+            requested_due=due,
+            request_reason=act.inputs["reason"],
+        )
+    )
+    return _stay(act.report), {"due": due.isoformat(), "reason": act.inputs["reason"]}
+
+
+def grant_extension(act: Act) -> Result:
+    due, clock = _due(act.inputs), _handle_clock(act.life, act.report)
+    try:
+        clocks.extend(clock, due, act.at, act.life.calendar)
+    except clocks.ClockError as exc:
+        raise InvalidInput(
+            "Thời hạn gia hạn phải sau thời hạn hiện tại.", str(exc), field="due"
+        ) from None
+    pending = next((e for e in reversed(act.report.extensions) if e.granted_at is None), None)
+    extension = pending or Extension(report=act.report)
+    extension.granted_by, extension.granted_at = act.actor.name, act.at
+    extension.granted_due, extension.grant_reason = due, act.inputs["reason"]
+    act.session.add(extension)
+    return _stay(act.report), {"due": due.isoformat(), "reason": act.inputs["reason"]}
+
+
+def propose_result(act: Act) -> Result:
+    act.report.proposed_result = str(act.inputs["result"]).strip()
+    return act.row.target, {
+        "result": act.report.proposed_result,
+        "attachments": act.inputs.get("attachments"),
+    }
+
+
+def approve(act: Act) -> Result:
+    act.report.approved_result = act.report.proposed_result
+    return act.row.target, {}
+
+
+def edit_and_approve(act: Act) -> Result:
+    act.report.approved_result = str(act.inputs["result"]).strip()
+    return act.row.target, {
+        "result": act.report.approved_result,
+        "proposed": act.report.proposed_result,
+    }
+
+
+def return_to_officer(act: Act) -> Result:
+    return act.row.target, {}
+
+
+# -- publication and the citizen's answer (Đ10–Đ11) ----------------------------------------------
+
+
+def publish(act: Act) -> Result:
+    decision = act.life.rules.visibility(act.report.confidential, act.report.state_secret)
+    target = VISIBILITY_STATES[decision.value["level"]]
+    agency = act.life.snapshot.agencies.get(act.report.agency or "")
+    reporter = act.session.get(Reporter, act.report.id)
+    context = {
+        "co_quan_xu_ly": agency.name if agency else (act.report.agency or ""),
+        "xung_ho": "Ông/Bà",
+        "ten_nguoi_phan_anh": None
+        if act.report.confidential or reporter is None
+        else reporter.name,
+        "noi_dung_tra_loi": act.report.approved_result or "",
+        "tep_dinh_kem": [],
+    }
+    source = act.life.snapshot.templates[RESULT_TEMPLATE].source
+    act.report.published_text = (
+        templates.render(source, context) if target != State.RESTRICTED else None
+    )
+    return target, {"visibility": decision.value["level"], "rule": decision.rule}
+
+
+def reply(act: Act) -> Result:
+    act.session.add(
+        Reply(report=act.report, text=str(act.inputs["text"]).strip(), created_at=act.at)
+    )
+    return _stay(act.report), {"text": str(act.inputs["text"]).strip()}
+
+
+def rate(act: Act) -> Result:
+    value = act.inputs["rating"]
+    if value not in RATINGS:
+        choices = ", ".join(f"{k} ({v})" for k, v in RATINGS.items())
+        raise InvalidInput(
+            f"Đánh giá '{value}' không hợp lệ; chọn: {choices}.",
+            f"Rating '{value}' is not one of: {', '.join(RATINGS)}.",
+            field="rating",
+        )
+    previous = act.report.rating
+    act.report.rating = value
+    act.session.add(Rating(report=act.report, value=value, created_at=act.at))
+    return _stay(act.report), {"rating": value, "previous": previous}
+
+
+def reopen(act: Act) -> Result:
+    act.report.published_text = None
+    return act.row.target, {"agency": act.report.agency}
+
+
+EFFECTS: dict[str, Effect] = {
+    name: globals()[name] for name, row in ACTIONS.items() if not row.creates
+}
+
+
+def apply(act: Act) -> Result:
+    return EFFECTS[act.row.action](act)
+
+
+# -- who hears about it ---------------------------------------------------------------------------
+
+NOTICES = {
+    "request_info": "reporter.needs_info",
+    "forward": "agency.forwarded",
+    "designate": "agency.forwarded",
+    "reopen": "agency.forwarded",
+    "publish": "reporter.result",
+    "reply": "ioc.reply",
+}
+
+
+def notify_after(
+    life: Lifecycle,
+    session: Session,
+    actor: Actor,
+    row: Transition,
+    report: Report,
+    event: Event,
+    data: dict[str, Any],
+) -> None:
+    kind = NOTICES.get(row.action)
+    if kind is None:
+        return
+    payload: dict[str, Any] = {"agency": report.agency}
+    if kind.startswith("reporter."):
+        reporter = session.get(Reporter, report.id)
+        if reporter is None or not reporter.email:
+            return
+        if kind == "reporter.result" and report.state == State.RESTRICTED:
+            return
+        payload = {"to": reporter.email}
+    life.notify(session, report, kind, event, payload)

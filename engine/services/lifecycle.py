@@ -1,0 +1,362 @@
+"""The use cases of a report's life: ``submit`` and ``perform(action)`` for every row of the table.
+
+Each call is one unit of work: it checks the actor's role and scope, the report's state and
+version, and the inputs the table requires; then it writes the report, its clocks, its event and
+any outbox message together — or, on any refusal or failure, nothing at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit
+from engine.calendar import WorkingCalendar
+from engine.config.snapshot import Snapshot
+from engine.rules import RulesEngine
+from engine.services import effects
+from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
+from engine.sla import clocks
+from engine.store.db import UnitOfWork
+from engine.store.models import Clock, Event, OutboxMessage, Report, Reporter
+from engine.workflow import ACTIONS, Role, State, Transition
+from engine.workflow import Clock as Step
+
+CODE_PREFIX = "PA"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a person's name (or account), the role they act in, and their agency."""
+
+    name: str
+    role: Role
+    agency: str | None = None
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """What a reporter sends (Đ5): content, place, and who they are."""
+
+    name: str
+    phone: str
+    content: str
+    channel: str = "web"
+    email: str | None = None
+    reporter_address: str | None = None
+    area: str | None = None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    sector: str | None = None
+    confidential: bool = False
+    state_secret: bool = False
+
+
+@dataclass(frozen=True)
+class Submitted:
+    code: str
+    tracking_token: str
+    state: State
+    version: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The report after an action: its new state and the version to send with the next action."""
+
+    code: str
+    state: State
+    version: int
+    event_seq: int
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Lifecycle:
+    """The use cases over one database and one configuration snapshot."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        snapshot: Snapshot,
+        *,
+        config_version_id: int | None = None,
+        rules: RulesEngine | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.uow = uow
+        self.snapshot = snapshot
+        self.calendar = WorkingCalendar.from_config(snapshot.calendar)
+        self.rules = rules or RulesEngine(snapshot)
+        self.config_version_id = config_version_id
+        self.now = now
+        self.zone = ZoneInfo(snapshot.calendar.timezone)
+
+    # -- creation ------------------------------------------------------------------------------
+
+    def submit(self, new: NewReport, *, at: datetime | None = None) -> Submitted:
+        """Receive a report (Đ4–Đ5): store it with its reporter, start the intake clocks."""
+        at = at or self.now()
+        effects.check_new_report(self, new)
+        token = secrets.token_urlsafe(24)
+        row = ACTIONS["submit"]
+        with self.uow.begin() as session:
+            report = Report(
+                tracking_token_hash=token_hash(token),
+                state=State.RECEIVED,
+                channel=new.channel,
+                content=new.content.strip(),
+                suggested_sector=new.sector or effects.suggested_sector(self, new.content),
+                area=new.area,
+                address=new.address,
+                latitude=new.latitude,
+                longitude=new.longitude,
+                confidential=new.confidential,
+                state_secret=new.state_secret,
+                submitted_at=at,
+                updated_at=at,
+            )
+            session.add(report)
+            session.flush()
+            report.code = f"{CODE_PREFIX}-{at.astimezone(self.zone).year}-{report.id:06d}"
+            session.add(
+                Reporter(
+                    report_id=report.id,
+                    name=new.name.strip(),
+                    phone=new.phone.strip(),
+                    email=(new.email or "").strip() or None,
+                    address=new.reporter_address,
+                )
+            )
+            self._move_clocks(report, row, at)
+            actor = Actor(new.name.strip(), Role.REPORTER)
+            event = self._record(session, report, actor, row, None, State.RECEIVED, None, {}, at)
+            if new.email:
+                self.notify(session, report, "reporter.received", event, {"to": new.email})
+            session.flush()
+            return Submitted(report.code, token, State.RECEIVED, report.version)
+
+    # -- every other action --------------------------------------------------------------------
+
+    def perform(
+        self,
+        actor: Actor,
+        code: str,
+        action: str,
+        *,
+        version: int,
+        note: str | None = None,
+        token: str | None = None,
+        at: datetime | None = None,
+        **inputs: Any,
+    ) -> Outcome:
+        """Do ``action`` on report ``code`` as ``actor``, if the table and the report allow it.
+
+        Refusals come in this order: the action and its inputs, the actor's role and token, the
+        version the caller read (409), the report's state, and the actor's agency.
+        """
+        row = ACTIONS.get(action)
+        if row is None or row.creates:
+            known = ", ".join(a for a, r in ACTIONS.items() if not r.creates)
+            raise InvalidInput(
+                f"Thao tác '{action}' không tồn tại; các thao tác: {known}.",
+                f"Unknown action '{action}'; the actions are: {known}.",
+                field="action",
+            )
+        at = at or self.now()
+        note = (note or "").strip() or None
+        inputs = {k: v for k, v in inputs.items() if v is not None and v != ""}
+        self._check_inputs(row, note, inputs)
+        try:
+            with self.uow.begin() as session:
+                report = self._load(session, code)
+                self._check_actor(session, actor, row, report, token)
+                self._check_report(actor, row, report, version)
+                before = State(report.state)
+                target, data = effects.apply(
+                    effects.Act(self, session, actor, row, report, note, inputs, at)
+                )
+                report.state = target
+                report.updated_at = at
+                self._move_clocks(report, row, at)
+                event = self._record(session, report, actor, row, before, target, note, data, at)
+                effects.notify_after(self, session, actor, row, report, event, data)
+                session.flush()
+                return Outcome(report.code or code, target, report.version, event.seq)
+        except StaleDataError:
+            raise Conflict(
+                f"Phản ánh {code} vừa được người khác cập nhật; hãy tải lại và thực hiện lại.",
+                f"Report {code} was changed by someone else at the same time; reload and retry.",
+            ) from None
+
+    # -- checks --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_inputs(row: Transition, note: str | None, inputs: Mapping[str, Any]) -> None:
+        if row.note_required and not note:
+            raise InvalidInput(
+                f"Thao tác '{row.action}' ({row.label_vi}) cần ghi chú.",
+                f"The action '{row.action}' requires a note.",
+                field="note",
+            )
+        missing = sorted(row.requires - set(inputs))
+        if missing:
+            raise InvalidInput(
+                f"Thao tác '{row.action}' thiếu: {', '.join(missing)}.",
+                f"The action '{row.action}' is missing: {', '.join(missing)}.",
+                field=missing[0],
+            )
+        unexpected = sorted(set(inputs) - row.requires - row.accepts)
+        if unexpected:
+            raise InvalidInput(
+                f"Thao tác '{row.action}' không nhận: {', '.join(unexpected)}.",
+                f"The action '{row.action}' does not take: {', '.join(unexpected)}.",
+                field=unexpected[0],
+            )
+
+    def _check_actor(
+        self, session: Session, actor: Actor, row: Transition, report: Report, token: str | None
+    ) -> None:
+        if actor.role not in row.roles:
+            allowed = ", ".join(sorted(row.roles))
+            raise Forbidden(
+                f"Vai trò '{actor.role}' không được thực hiện '{row.action}' (chỉ: {allowed}).",
+                f"The role '{actor.role}' may not '{row.action}' (only: {allowed}).",
+            )
+        if actor.role is Role.REPORTER and (
+            token is None
+            or not secrets.compare_digest(token_hash(token), report.tracking_token_hash)
+        ):
+            raise Forbidden(
+                "Mã theo dõi không đúng: chỉ người gửi phản ánh mới thực hiện được thao tác này.",
+                "The tracking token does not match: only the reporter may do this.",
+            )
+
+    def _check_report(self, actor: Actor, row: Transition, report: Report, version: int) -> None:
+        """A stale version is a conflict first: the caller must reload before anything else.
+
+        Then the state, then the agency: an officer may only act on a report their agency holds.
+        """
+        if report.version != version:
+            raise Conflict(
+                f"Phản ánh {report.code} đã được cập nhật (phiên bản {report.version}, bạn gửi "
+                f"{version}); hãy tải lại và thực hiện lại.",
+                f"Report {report.code} has changed (version {report.version}, you sent "
+                f"{version}); reload it and try again.",
+            )
+        if State(report.state) not in row.sources:
+            sources = ", ".join(sorted(row.sources))
+            raise WrongState(
+                f"Không thể '{row.action}' khi phản ánh đang ở trạng thái '{report.state}' "
+                f"(chỉ khi: {sources}).",
+                f"Cannot '{row.action}' a report in state '{report.state}' (only from: {sources}).",
+            )
+        if actor.role in (Role.OFFICER, Role.LEADER) and not self.in_scope(actor, report):
+            raise Forbidden(
+                f"Phản ánh {report.code} không thuộc cơ quan {actor.agency}.",
+                f"Report {report.code} does not belong to agency {actor.agency}.",
+            )
+
+    def in_scope(self, actor: Actor, report: Report) -> bool:
+        """An agency's staff act on its reports and those of its sub-units (Đ14.3)."""
+        agency = report.unit or report.agency
+        while agency is not None:
+            if agency == actor.agency:
+                return True
+            known = self.snapshot.agencies.get(agency)
+            agency = known.parent if known else None
+        return report.agency == actor.agency
+
+    @staticmethod
+    def _load(session: Session, code: str) -> Report:
+        report = session.scalars(select(Report).where(Report.code == code)).one_or_none()
+        if report is None:
+            raise NotFound(f"Không có phản ánh mã {code}.", f"There is no report {code}.")
+        return report
+
+    # -- clocks, events, outbox ----------------------------------------------------------------
+
+    def step_minutes(self, step: Step, report: Report) -> int:
+        """The working minutes a step allows: from ``sla.yaml``, or the agency's handling limit."""
+        day = self.calendar.day_minutes
+        duration = self.snapshot.sla.steps[step].duration
+        if step is Step.HANDLE and report.agency in self.snapshot.agencies:
+            limit = self.snapshot.agencies[report.agency].handling_limit
+            duration = min(duration, limit, key=lambda d: d.minutes(day))
+        return duration.minutes(day)
+
+    def _move_clocks(self, report: Report, row: Transition, at: datetime) -> None:
+        running = {c.step: c for c in report.clocks if c.stopped_at is None}
+        for step in row.stop:
+            if step in running:
+                clocks.stop(running[step], at, self.calendar)
+        for step in row.pause:
+            if step in running and running[step].paused_at is None:
+                clocks.pause(running[step], at, self.calendar)
+        for step in row.resume:
+            if step in running and running[step].paused_at is not None:
+                clocks.resume(running[step], at, self.calendar)
+        for step in row.start:
+            report.clocks.append(
+                clocks.start(step, self.step_minutes(step, report), at, self.calendar)
+            )
+
+    def running_clock(self, report: Report, step: Step) -> Clock | None:
+        return next((c for c in report.clocks if c.step == step and c.stopped_at is None), None)
+
+    def _record(
+        self,
+        session: Session,
+        report: Report,
+        actor: Actor,
+        row: Transition,
+        before: State | None,
+        after: State,
+        note: str | None,
+        data: dict[str, Any],
+        at: datetime,
+    ) -> Event:
+        previous = session.scalars(
+            select(Event).where(Event.report_id == report.id).order_by(Event.seq.desc()).limit(1)
+        ).one_or_none()
+        event = Event(
+            report_id=report.id,
+            at=at,
+            actor=actor.name,
+            role=actor.role,
+            action=row.action,
+            from_state=before,
+            to_state=after,
+            note=note,
+            data=data,
+        )
+        audit.seal(event, previous)
+        session.add(event)
+        report.last_event_hash = event.hash
+        return event
+
+    def notify(
+        self, session: Session, report: Report, kind: str, event: Event, payload: dict[str, Any]
+    ) -> None:
+        """Queue a message for the worker; the key makes a retried send recognisable downstream."""
+        session.add(
+            OutboxMessage(
+                created_at=event.at,
+                kind=kind,
+                report_id=report.id,
+                dedup_key=f"{kind}:{report.code}:{event.seq}",
+                payload={"code": report.code, "action": event.action, **payload},
+            )
+        )

@@ -1,0 +1,1 @@
+"""Deadline clocks of the regulation's steps, in working time."""

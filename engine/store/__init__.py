@@ -1,0 +1,35 @@
+"""Persistence: the tables, the database connection and the unit of work."""
+
+from engine.store.db import UnitOfWork, database_url, make_engine
+from engine.store.models import (
+    Attachment,
+    Base,
+    Clock,
+    ConfigVersion,
+    Event,
+    Extension,
+    OutboxMessage,
+    Rating,
+    Reply,
+    Report,
+    Reporter,
+    User,
+)
+
+__all__ = [
+    "Attachment",
+    "Base",
+    "Clock",
+    "ConfigVersion",
+    "Event",
+    "Extension",
+    "OutboxMessage",
+    "Rating",
+    "Reply",
+    "Report",
+    "Reporter",
+    "UnitOfWork",
+    "User",
+    "database_url",
+    "make_engine",
+]

@@ -1,0 +1,284 @@
+"""The database tables of the service (SQLAlchemy 2.x declarative, typed).
+
+The reporter's identity lives in :class:`Reporter`, a table of its own, so that a query for public
+output — which selects from :class:`Report` — cannot carry a name or a phone number by accident
+(Đ5.4, Đ10.2). Every change of a report writes an :class:`Event` in the same transaction; events
+are chained by hash so that an edited or deleted one is found (R23, R25).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from engine.store.types import UtcDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class ConfigVersion(Base):
+    """A configuration that was active at some time; reports keep the one that routed them."""
+
+    __tablename__ = "config_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(500), default="")
+    files: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_state_agency", "state", "agency"),
+        Index("ix_reports_submitted_at", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    tracking_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)
+    sector: Mapped[str | None] = mapped_column(String(60))
+    suggested_sector: Mapped[str | None] = mapped_column(String(60))
+    area: Mapped[str | None] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(500))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    state_secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
+    agency: Mapped[str | None] = mapped_column(String(40))
+    routing_rule: Mapped[str | None] = mapped_column(String(120))
+    config_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("config_versions.id"), index=True
+    )
+    officer: Mapped[str | None] = mapped_column(String(100))
+    unit: Mapped[str | None] = mapped_column(String(40))
+    proposed_result: Mapped[str | None] = mapped_column(Text)
+    approved_result: Mapped[str | None] = mapped_column(Text)
+    published_text: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[str | None] = mapped_column(String(20))
+    last_event_hash: Mapped[str | None] = mapped_column(String(64))
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    reporter: Mapped[Reporter] = relationship(back_populates="report", lazy="raise")
+    clocks: Mapped[list[Clock]] = relationship(
+        back_populates="report", order_by="Clock.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[Event]] = relationship(back_populates="report", order_by="Event.seq")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="report", order_by="Attachment.id"
+    )
+    extensions: Mapped[list[Extension]] = relationship(
+        back_populates="report", order_by="Extension.id"
+    )
+    replies: Mapped[list[Reply]] = relationship(back_populates="report", order_by="Reply.id")
+    ratings: Mapped[list[Rating]] = relationship(back_populates="report", order_by="Rating.id")
+
+
+class Reporter(Base):
+    """Who reported (Đ5.3). Never joined into public output; disclosure is recorded (Đ13.7)."""
+
+    __tablename__ = "reporters"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(500))
+
+    report: Mapped[Report] = relationship(back_populates="reporter")
+
+
+class Attachment(Base):
+    """Metadata of a picture, video or document; the bytes are on disk under ``path``."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))  # report | result
+    kind: Mapped[str] = mapped_column(String(20))  # photo | video | document
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+    report: Mapped[Report] = relationship(back_populates="attachments")
+
+
+class Clock(Base):
+    """One step's deadline for one report (R9–R16); the arithmetic is in :mod:`engine.sla`.
+
+    ``base_minutes`` is the step's working time, ``budget_minutes`` the same plus any granted
+    extension. ``used_minutes`` counts the working time used before ``running_since``; a paused
+    clock has ``paused_at`` and no running time. ``late`` (against the base due) and
+    ``late_after_extension`` (against the extended due) are decided when the clock stops and never
+    recomputed.
+    """
+
+    __tablename__ = "clocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    step: Mapped[str] = mapped_column(String(20))
+    base_minutes: Mapped[int]
+    budget_minutes: Mapped[int]
+    used_minutes: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime]
+    running_since: Mapped[datetime | None]
+    paused_at: Mapped[datetime | None]
+    base_due_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    pauses: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    extended: Mapped[bool] = mapped_column(default=False)
+    stopped_at: Mapped[datetime | None]
+    late: Mapped[bool | None]
+    late_after_extension: Mapped[bool | None]
+
+    report: Mapped[Report] = relationship(back_populates="clocks")
+
+
+class Extension(Base):
+    """A request for more handling time and its grant (Đ8.B3: case-by-case handling time)."""
+
+    __tablename__ = "extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    requested_by: Mapped[str | None] = mapped_column(String(100))
+    requested_at: Mapped[datetime | None]
+    requested_due: Mapped[datetime | None]
+    request_reason: Mapped[str | None] = mapped_column(Text)
+    granted_by: Mapped[str | None] = mapped_column(String(100))
+    granted_at: Mapped[datetime | None]
+    granted_due: Mapped[datetime | None]
+    grant_reason: Mapped[str | None] = mapped_column(Text)
+
+    report: Mapped[Report] = relationship(back_populates="extensions")
+
+
+class Reply(Base):
+    """The reporter's request for clarification of a result (Đ11.1)."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    handled: Mapped[bool] = mapped_column(default=False)
+
+    report: Mapped[Report] = relationship(back_populates="replies")
+
+
+class Rating(Base):
+    """Each rating given (Đ11.2); the latest is the report's rating, earlier ones stay on record."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    value: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+
+    report: Mapped[Report] = relationship(back_populates="ratings")
+
+
+class Event(Base):
+    """One step of a report's story: append-only, chained to the previous event by hash."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("report_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    seq: Mapped[int]
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    report: Mapped[Report] = relationship(back_populates="events")
+
+
+class OutboxMessage(Base):
+    """A message to send after the transaction commits (e-mail, webhook), at least once.
+
+    ``dedup_key`` lets the receiver see it at most once; the worker (staff-side issue) reads this.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "parked", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
+    dedup_key: Mapped[str] = mapped_column(String(120), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    parked: Mapped[bool] = mapped_column(default=False)
+
+
+class User(Base):
+    """A staff account: one role, and the agency it works for (officers and leaders, Đ14.1).
+
+    Sign-in, sessions and two-factor come with the staff-side issue; the password is stored only
+    as a salted hash (:mod:`engine.accounts`).
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))
+    agency: Mapped[str | None] = mapped_column(String(40))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]

@@ -1,0 +1,65 @@
+"""The workflow table is consistent, complete, and the one source everything else reads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.services.effects import EFFECTS
+from engine.workflow import ACTIONS, TABLE, Role, State, Transition, WorkflowTableError, allowed
+from engine.workflow.table import check, reachable_states
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_state_is_reached_and_every_action_has_an_effect() -> None:
+    assert reachable_states() == set(State)
+    assert set(EFFECTS) == {a for a, row in ACTIONS.items() if not row.creates}
+
+
+def test_the_issue_contract_of_actions_and_roles() -> None:
+    assert ACTIONS["publish"].outcomes == {
+        State.PUBLISHED,
+        State.ANSWERED_PRIVATELY,
+        State.RESTRICTED,
+    }
+    assert ACTIONS["designate"].roles == {Role.OPERATOR_ADMIN}
+    assert ACTIONS["publish"].roles == {Role.OFFICER, Role.LEADER}
+    notes = {a for a, row in ACTIONS.items() if row.note_required}
+    assert notes == {"request_info", "escalate", "designate", "return_to_officer", "reopen"}
+    assert {r.action for r in allowed(State.PENDING_APPROVAL, Role.LEADER)} == {
+        "approve",
+        "edit_and_approve",
+        "return_to_officer",
+    }
+    # Readers and auditors change nothing.
+    assert not any(Role.PROVINCE_VIEWER in r.roles or Role.AUDITOR in r.roles for r in TABLE)
+
+
+def test_a_bad_row_fails_when_the_table_loads() -> None:
+    bad = Transition(
+        "classify_twice",
+        frozenset({State.RECEIVED}),
+        State.CLASSIFIED,
+        frozenset(),
+        "Đ6",
+        "x",
+        requires=frozenset({"colour"}),
+    )
+    with pytest.raises(WorkflowTableError, match="no role may do it; unknown field"):
+        check([bad])
+    with pytest.raises(WorkflowTableError, match="appears twice"):
+        check([TABLE[1], TABLE[1]])
+
+
+def test_the_diagram_in_the_docs_is_current() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "workflow_doc.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
