@@ -32,6 +32,9 @@ from engine.workflow import ACTIONS, Role, State, Transition
 from engine.workflow import Clock as Step
 
 CODE_PREFIX = "PA"
+#: How the record names the reporter: their identity stays in the reporters table (Đ5.4), so a
+#: story shown to anyone never carries it.
+REPORTER_IN_RECORD = "người phản ánh"
 
 
 @dataclass(frozen=True)
@@ -334,7 +337,7 @@ class Lifecycle:
         event = Event(
             report_id=report.id,
             at=at,
-            actor=actor.name,
+            actor=REPORTER_IN_RECORD if actor.role is Role.REPORTER else actor.name,
             role=actor.role,
             action=row.action,
             from_state=before,
