@@ -12,6 +12,7 @@ from cli.runtime import CONFIG_OPTION, Failure, lifecycle, unit_of_work
 from engine import audit
 from engine.services.errors import DomainError
 from engine.services.story import story
+from engine.timefmt import when_vi
 
 
 @click.group()
@@ -44,20 +45,25 @@ def report_show(code: str, as_json: bool, with_reporter: bool, config_dir: Path)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
+    zone = life.calendar.zone
+
+    def when(iso: str) -> str:
+        return when_vi(datetime.fromisoformat(iso), zone)
+
     click.echo(f"{data['code']} — {data['state']} (phiên bản {data['version']})")
     click.echo(f"Lĩnh vực: {data['sector'] or '—'}; cơ quan: {data['agency'] or '—'}")
     click.echo(data["content"])
     click.echo("Thời hạn:")
     for clock in data["clocks"]:
         click.echo(
-            f"  {clock['step']:<8} hạn {clock['due_at'][:16]}  {clock['standing']}"
+            f"  {clock['step']:<8} hạn {when(clock['due_at'])}  {clock['standing']}"
             f"{'  (đã gia hạn)' if clock['extended'] else ''}"
         )
     click.echo("Diễn biến:")
     for event in data["events"]:
         note = f" — {event['note']}" if event["note"] else ""
         click.echo(
-            f"  {event['seq']:>2}. {event['at'][:16]} {event['action']} ({event['actor']}){note}"
+            f"  {event['seq']:>2}. {when(event['at'])} {event['action']} ({event['actor']}){note}"
         )
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from engine import timefmt
 from engine.config.snapshot import Duration, Unit
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -22,11 +23,7 @@ def duration_vi(duration: Duration) -> str:
 
 def when_vi(value: datetime | date) -> str:
     """``dd/mm/yyyy HH:MM`` in Vietnam's time zone; a date alone as ``dd/mm/yyyy``."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("A datetime shown on a page must carry its time zone.")
-        return value.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
-    return value.strftime("%d/%m/%Y")
+    return timefmt.when_vi(value, VIETNAM)
 
 
 def weekday_vi(value: date) -> str:

@@ -124,7 +124,7 @@ def reject(act: Act) -> Result:
         if original is None or original.id == act.report.id:
             raise InvalidInput(
                 f"Không có phản ánh gốc mã {act.inputs['duplicate_of']} để đánh dấu trùng.",
-                f"There is no original act.report {act.inputs['duplicate_of']} to mark a duplicate of.",
+                f"There is no original report {act.inputs['duplicate_of']} to mark a duplicate of.",
                 field="duplicate_of",
             )
         act.report.duplicate_of_id = original.id
@@ -162,7 +162,7 @@ def forward(act: Act) -> Result:
     if agency != chosen and not act.note:
         raise InvalidInput(
             f"Chuyển đến {agency} thay vì {chosen or 'cơ quan theo quy tắc'} cần ghi rõ lý do.",
-            f"Forwarding to {agency} instead of {chosen or 'the rules choice'} needs a act.note.",
+            f"Forwarding to {agency} instead of {chosen or 'the rules choice'} needs a note.",
             field="note",
         )
     act.report.agency, act.report.unit, act.report.officer = agency, None, None

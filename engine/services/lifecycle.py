@@ -291,12 +291,12 @@ class Lifecycle:
 
     # -- clocks, events, outbox ----------------------------------------------------------------
 
-    def step_minutes(self, step: Step, report: Report) -> int:
+    def step_minutes(self, step: Step, agency: str | None = None) -> int:
         """The working minutes a step allows: from ``sla.yaml``, or the agency's handling limit."""
         day = self.calendar.day_minutes
         duration = self.snapshot.sla.steps[step].duration
-        if step is Step.HANDLE and report.agency in self.snapshot.agencies:
-            limit = self.snapshot.agencies[report.agency].handling_limit
+        if step is Step.HANDLE and agency in self.snapshot.agencies:
+            limit = self.snapshot.agencies[agency].handling_limit
             duration = min(duration, limit, key=lambda d: d.minutes(day))
         return duration.minutes(day)
 
@@ -313,7 +313,7 @@ class Lifecycle:
                 clocks.resume(running[step], at, self.calendar)
         for step in row.start:
             report.clocks.append(
-                clocks.start(step, self.step_minutes(step, report), at, self.calendar)
+                clocks.start(step, self.step_minutes(step, report.agency), at, self.calendar)
             )
 
     def running_clock(self, report: Report, step: Step) -> Clock | None:

@@ -24,6 +24,8 @@ class Standing(StrEnum):
     WARNING = "warning"
     LATE = "late"
     PAUSED = "paused"
+    #: Finished after the step's own limit but within a granted extension (Đ8.B3).
+    WITHIN_EXTENSION = "within_extension"
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,12 @@ def status(clock: Clock, now: datetime, calendar: WorkingCalendar, warning: floa
     spent = used(clock, now, calendar)
     stopped = clock.stopped_at is not None
     if stopped:
-        standing = Standing.LATE if clock.late_after_extension else Standing.ON_TIME
+        if clock.late_after_extension:
+            standing = Standing.LATE
+        elif clock.late:
+            standing = Standing.WITHIN_EXTENSION
+        else:
+            standing = Standing.ON_TIME
     elif clock.paused_at is not None:
         standing = Standing.PAUSED
     elif now > clock.due_at:

@@ -70,6 +70,8 @@ def test_extension_late_against_the_limit_but_within_the_extension(
     # Late against the agency's limit, on time within the granted extension (the peer service's
     # "late with an approved extension").
     assert (clock.late, clock.late_after_extension) == (True, False)
+    standing = clocks.status(clock, t("2026-06-01T08:00+07:00"), calendar, 0.75).standing
+    assert standing is Standing.WITHIN_EXTENSION
 
 
 def test_extension_must_give_more_time(calendar: WorkingCalendar) -> None:
