@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from engine.config.snapshot import Area
 from engine.services.lifecycle import Actor, Lifecycle, NewReport
 from engine.store.models import Clock, Report
-from engine.workflow import ACTIONS, RATINGS, Role, State
+from engine.workflow import ACTIONS, RATINGS, STATE_LABELS_VI, Role, State
 from engine.workflow import Clock as Step
 
 # =================================================================================================
@@ -523,21 +523,7 @@ RATING_WEIGHTS = (("hai_long", 45), ("chap_nhan_duoc", 27), ("khong_hai_long", 2
 RATED_SHARE = 0.8
 WINDOW = timedelta(days=56)
 
-STATE_LABELS = {
-    State.RECEIVED: "Đã tiếp nhận, chờ phân loại",
-    State.NEEDS_INFO: "Chờ bổ sung thông tin",
-    State.REJECTED: "Từ chối tiếp nhận",
-    State.CLASSIFIED: "Đã phân loại, chờ chuyển",
-    State.FORWARDED: "Đã chuyển cơ quan xử lý",
-    State.RETURNED: "Bị trả lại Trung tâm",
-    State.ESCALATED: "Đã báo cáo UBND tỉnh",
-    State.IN_PROGRESS: "Đang xử lý",
-    State.PENDING_APPROVAL: "Chờ lãnh đạo phê duyệt",
-    State.APPROVED: "Đã phê duyệt, chờ công khai",
-    State.PUBLISHED: "Đã công khai kết quả",
-    State.ANSWERED_PRIVATELY: "Đã trả lời riêng (bảo mật)",
-    State.RESTRICTED: "Không công khai (bí mật nhà nước)",
-}
+STATE_LABELS = STATE_LABELS_VI
 
 
 # =================================================================================================

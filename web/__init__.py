@@ -13,19 +13,31 @@ from typing import Any
 from flask import Flask
 
 from engine.config.loader import DEFAULT_DIRECTORY, load
-from web import formatting
+from engine.store import database_url
+from web import errors, formatting, runtime
 from web.public import public
 
 
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
-    """Build the application. ``settings`` override the environment (``PHANANH_CONFIG``)."""
+    """Build the application. ``settings`` override the environment.
+
+    The environment: ``PHANANH_CONFIG`` (configuration directory), ``DATABASE_URL``,
+    ``PHANANH_MEDIA`` (where uploaded pictures are kept), ``SECRET_KEY`` (sessions and forms; a
+    random one when unset, which is fine for one process but not for several).
+    """
     app = Flask(__name__)
     app.config.update(
         CONFIG_DIR=os.environ.get("PHANANH_CONFIG", str(DEFAULT_DIRECTORY)),
-        JSON_AS_ASCII=False,
+        DATABASE_URL=database_url(),
+        MEDIA_ROOT=os.environ.get("PHANANH_MEDIA", "instance/media"),
+        SECRET_KEY=os.environ.get("SECRET_KEY") or os.urandom(32),
+        MAX_CONTENT_LENGTH=320 * 1024 * 1024,
     )
     app.config.update(settings or {})
-    app.extensions["phananh.snapshot"] = load(app.config["CONFIG_DIR"])
+    snapshot = load(app.config["CONFIG_DIR"])
+    app.extensions["phananh.snapshot"] = snapshot
+    runtime.init_app(app, snapshot)
     formatting.init_app(app)
+    errors.init_app(app)
     app.register_blueprint(public)
     return app

@@ -9,9 +9,11 @@ from engine.config.checks import WEEKDAYS, periods
 from engine.config.snapshot import (
     Agency,
     Area,
+    Bounds,
     CalendarConfig,
     Duration,
     Effective,
+    PortalConfig,
     Route,
     Sector,
     SlaConfig,
@@ -115,12 +117,35 @@ def sla(data: dict[str, Any]) -> SlaConfig:
     )
 
 
+def portal(data: dict[str, Any] | None) -> PortalConfig:
+    if not data:
+        return PortalConfig()
+    defaults = PortalConfig()
+    shown = data.get("map") or {}
+    media = data.get("media") or {}
+    megabyte = 1024 * 1024
+    return PortalConfig(
+        tile_url=shown.get("tile_url", defaults.tile_url),
+        attribution=shown.get("attribution", defaults.attribution),
+        center=tuple(shown.get("center", defaults.center)),  # type: ignore[arg-type]
+        zoom=shown.get("zoom", defaults.zoom),
+        bounds=Bounds(**data["bounds"]) if "bounds" in data else None,
+        max_files=media.get("max_files", defaults.max_files),
+        max_photo_bytes=int(media.get("max_photo_mb", 10) * megabyte),
+        max_video_bytes=int(media.get("max_video_mb", 50) * megabyte),
+        max_pixels=int(media.get("max_megapixels", 40) * 1_000_000),
+        content_max_chars=data.get("content_max_chars", defaults.content_max_chars),
+        page_size=data.get("page_size", defaults.page_size),
+    )
+
+
 def snapshot(
     sectors: dict[str, Any],
     areas: dict[str, Any],
     sla_data: dict[str, Any],
     templates: dict[str, str],
     source: str,
+    portal_data: dict[str, Any] | None = None,
 ) -> Snapshot:
     province = areas.get("province") or {}
     return Snapshot(
@@ -133,6 +158,7 @@ def snapshot(
         calendar=calendar(sla_data["calendar"]),
         sla=sla(sla_data),
         templates={name: Template(name, text) for name, text in templates.items()},
+        portal=portal(portal_data),
         province=province.get("name", ""),
         source=source,
     )

@@ -322,3 +322,35 @@ def _steps(sla: Source) -> Iterator[ConfigError]:
                 f"thời hạn bước '{step}' là {duration}, vượt mức tối đa {maximum} của Quy chế ({article})",
                 f"step '{step}' takes {duration}, beyond the regulation's maximum of {maximum} ({article})",
             )
+
+
+def check_portal(portal: Source) -> list[ConfigError]:
+    """The province's bounds must be a real box, and the map must open inside it."""
+    data = portal.data or {}
+    bounds = data.get("bounds")
+    errors: list[ConfigError] = []
+    if not bounds:
+        return errors
+    item = Item(portal, ("bounds",), bounds)
+    if bounds["south"] >= bounds["north"] or bounds["west"] >= bounds["east"]:
+        errors.append(
+            item.error(
+                None,
+                "khung tọa độ sai: south phải nhỏ hơn north, west nhỏ hơn east",
+                "bounds are inverted: south must be below north and west below east",
+            )
+        )
+        return errors
+    center = (data.get("map") or {}).get("center")
+    if center and not (
+        bounds["south"] <= center[0] <= bounds["north"]
+        and bounds["west"] <= center[1] <= bounds["east"]
+    ):
+        errors.append(
+            Item(portal, ("map", "center"), {}).error(
+                None,
+                f"tâm bản đồ {center} nằm ngoài khung tọa độ của tỉnh",
+                f"the map centre {center} is outside the province's bounds",
+            )
+        )
+    return errors

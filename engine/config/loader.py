@@ -11,10 +11,10 @@ from pathlib import Path
 
 from engine import templates as sandbox
 from engine.config import build
-from engine.config.checks import cross_check
+from engine.config.checks import check_portal, cross_check
 from engine.config.errors import ConfigError, ConfigInvalid
 from engine.config.regulation import RESULT_TEMPLATE
-from engine.config.schema import SCHEMA_FILES, validate
+from engine.config.schema import OPTIONAL_FILES, SCHEMA_FILES, validate
 from engine.config.snapshot import Snapshot
 from engine.config.source import Source, YamlSyntaxError, read_yaml
 
@@ -39,9 +39,11 @@ def load(directory: str | os.PathLike[str] = DEFAULT_DIRECTORY) -> Snapshot:
         )
     errors: list[ConfigError] = []
     sources: dict[str, Source] = {}
-    for name in SCHEMA_FILES:
+    for name in SCHEMA_FILES + OPTIONAL_FILES:
         path = root / f"{name}.yaml"
         shown = _display(path)
+        if not path.is_file() and name in OPTIONAL_FILES:
+            continue
         if not path.is_file():
             errors.append(
                 ConfigError(
@@ -62,8 +64,10 @@ def load(directory: str | os.PathLike[str] = DEFAULT_DIRECTORY) -> Snapshot:
             sources[name] = source
     templates, template_errors = _templates(root / "templates")
     errors.extend(template_errors)
-    if len(sources) == len(SCHEMA_FILES):
+    if all(name in sources for name in SCHEMA_FILES):
         errors.extend(cross_check(sources["sectors"], sources["areas"], sources["sla"]))
+    if "portal" in sources:
+        errors.extend(check_portal(sources["portal"]))
     if errors:
         raise ConfigInvalid(errors)
     return build.snapshot(
@@ -72,6 +76,7 @@ def load(directory: str | os.PathLike[str] = DEFAULT_DIRECTORY) -> Snapshot:
         sources["sla"].data,
         templates,
         str(root),
+        sources["portal"].data if "portal" in sources else None,
     )
 
 

@@ -15,12 +15,14 @@ from engine.config.errors import ConfigError, format_path
 from engine.config.source import Source
 
 SCHEMA_FILES = ("sectors", "areas", "sla")
+#: Files a configuration may leave out; built-in defaults apply.
+OPTIONAL_FILES = ("portal",)
 
 
 @cache
 def _registry() -> Registry:
     resources_ = []
-    for name in SCHEMA_FILES:
+    for name in SCHEMA_FILES + OPTIONAL_FILES:
         schema = _load(name)
         resources_.append((schema["$id"], Resource.from_contents(schema)))
     return Registry().with_resources(resources_)

@@ -182,6 +182,34 @@ class SlaConfig:
 
 
 @dataclass(frozen=True)
+class Bounds:
+    south: float
+    west: float
+    north: float
+    east: float
+
+    def contains(self, latitude: float, longitude: float) -> bool:
+        return self.south <= latitude <= self.north and self.west <= longitude <= self.east
+
+
+@dataclass(frozen=True)
+class PortalConfig:
+    """The citizens' portal: the map, the province's bounds, upload limits and paging."""
+
+    tile_url: str = ""
+    attribution: str = ""
+    center: tuple[float, float] = (10.05, 106.25)
+    zoom: int = 9
+    bounds: Bounds | None = None
+    max_files: int = 6
+    max_photo_bytes: int = 10 * 1024 * 1024
+    max_video_bytes: int = 50 * 1024 * 1024
+    max_pixels: int = 40_000_000
+    content_max_chars: int = 5000
+    page_size: int = 20
+
+
+@dataclass(frozen=True)
 class Template:
     name: str
     source: str
@@ -198,6 +226,7 @@ class Snapshot:
     calendar: CalendarConfig
     sla: SlaConfig
     templates: Mapping[str, Template] = field(default_factory=dict)
+    portal: PortalConfig = PortalConfig()
     province: str = ""
     source: str = ""
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine import templates
 from engine.config.regulation import RESULT_TEMPLATE
+from engine.rules import fold
 from engine.services.errors import InvalidInput
 from engine.sla import clocks
 from engine.store.models import Event, Extension, Rating, Reply, Report, Reporter
@@ -90,6 +91,11 @@ def check_new_report(life: Lifecycle, new: NewReport) -> None:
         )
 
 
+def index_text(report: Report) -> None:
+    """Keep the folded search text in step with the content and place."""
+    report.search_text = fold(f"{report.content} {report.address or ''}")
+
+
 def suggested_sector(life: Lifecycle, text: str) -> str | None:
     suggestions = life.rules.suggest_sectors(text)
     return suggestions[0].value["sector"] if suggestions else None
@@ -112,6 +118,7 @@ def provide_info(act: Act) -> Result:
         act.report.content = (
             f"{act.report.content}\n\n[Bổ sung {stamp}] {str(act.inputs['text']).strip()}"
         )
+        index_text(act.report)
     return act.row.target, {"text": act.inputs.get("text")}
 
 
@@ -339,6 +346,7 @@ def publish(act: Act) -> Result:
     act.report.published_text = (
         templates.render(source, context) if target != State.RESTRICTED else None
     )
+    act.report.published_at = act.at
     return target, {"visibility": decision.value["level"], "rule": decision.rule}
 
 

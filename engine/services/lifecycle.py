@@ -131,6 +131,7 @@ class Lifecycle:
                 submitted_at=at,
                 updated_at=at,
             )
+            effects.index_text(report)
             session.add(report)
             session.flush()
             report.code = f"{CODE_PREFIX}-{at.astimezone(self.zone).year}-{report.id:06d}"

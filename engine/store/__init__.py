@@ -2,12 +2,14 @@
 
 from engine.store.db import UnitOfWork, database_url, make_engine
 from engine.store.models import (
+    ApiKey,
     Attachment,
     Base,
     Clock,
     ConfigVersion,
     Event,
     Extension,
+    IdempotentRequest,
     OutboxMessage,
     Rating,
     Reply,
@@ -17,12 +19,14 @@ from engine.store.models import (
 )
 
 __all__ = [
+    "ApiKey",
     "Attachment",
     "Base",
     "Clock",
     "ConfigVersion",
     "Event",
     "Extension",
+    "IdempotentRequest",
     "OutboxMessage",
     "Rating",
     "Reply",

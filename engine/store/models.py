@@ -89,7 +89,10 @@ class Report(Base):
     published_text: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[str | None] = mapped_column(String(20))
     last_event_hash: Mapped[str | None] = mapped_column(String(64))
+    #: Content and place folded to lower case without diacritics, so "rac thai" finds "Rác thải".
+    search_text: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
@@ -282,3 +285,35 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+
+
+class IdempotentRequest(Base):
+    """The first answer to a POST carrying an ``Idempotency-Key``: a retry gets it again.
+
+    Keyed by the client's key and the route, with a hash of the request body so that the same key
+    reused for a different request is refused rather than answered wrongly.
+    """
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("key", "route"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    route: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int]
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """A key for an agency's or partner's system (Open311 POST, R24); only its hash is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -180,6 +180,25 @@ RATINGS: Mapping[str, str] = MappingProxyType(
     {"hai_long": "Hài lòng", "chap_nhan_duoc": "Chấp nhận được", "khong_hai_long": "Không hài lòng"}
 )
 
+#: How each state reads for people (the tracking page, the desk, summaries).
+STATE_LABELS_VI: Mapping[State, str] = MappingProxyType(
+    {
+        State.RECEIVED: "Đã tiếp nhận, chờ phân loại",
+        State.NEEDS_INFO: "Chờ bổ sung thông tin",
+        State.REJECTED: "Từ chối tiếp nhận",
+        State.CLASSIFIED: "Đã phân loại, chờ chuyển",
+        State.FORWARDED: "Đã chuyển cơ quan xử lý",
+        State.RETURNED: "Bị trả lại Trung tâm",
+        State.ESCALATED: "Chờ chỉ định cơ quan xử lý",
+        State.IN_PROGRESS: "Đang xử lý",
+        State.PENDING_APPROVAL: "Chờ lãnh đạo phê duyệt",
+        State.APPROVED: "Đã phê duyệt, chờ công khai",
+        State.PUBLISHED: "Đã công khai kết quả",
+        State.ANSWERED_PRIVATELY: "Đã trả lời riêng (bảo mật)",
+        State.RESTRICTED: "Không công khai (bí mật nhà nước)",
+    }
+)
+
 #: States in which nothing more happens to a report unless someone reopens it.
 FINAL_STATES = frozenset({State.REJECTED, State.RESTRICTED})
 

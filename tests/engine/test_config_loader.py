@@ -239,3 +239,18 @@ def test_every_error_is_reported_not_only_the_first(conf: Path) -> None:
 
 def test_missing_directory() -> None:
     assert only(errors_of(Path("/nonexistent/phananh")), "does not exist")
+
+
+def test_portal_file_is_optional_and_checked_when_present(conf: Path) -> None:
+    assert load(conf).portal.bounds.contains(10.2537, 105.9722)  # Vĩnh Long city
+    line = edit(conf / "portal.yaml", "south: 9.45", "south: 11.5")
+    error = only(errors_of(conf), "bounds are inverted")
+    assert (error.path, error.line) == ("bounds", line)
+    (conf / "portal.yaml").unlink()
+    defaults = load(conf).portal
+    assert defaults.bounds is None and defaults.max_files == 6
+
+
+def test_portal_map_centre_must_be_inside_the_province(conf: Path) -> None:
+    edit(conf / "portal.yaml", "center: [10.05, 106.25]", "center: [21.03, 105.85]")
+    assert only(errors_of(conf), "outside the province's bounds").path == "map.center"

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from flask.testing import FlaskClient
-
-from web import create_app
-
-
-@pytest.fixture(scope="module")
-def client() -> FlaskClient:
-    return create_app({"TESTING": True, "CONFIG_DIR": "config"}).test_client()
 
 
 def text_of(html: str) -> str:
@@ -60,6 +52,11 @@ def test_page_lists_days_off_and_makeup_days_of_a_year(client: FlaskClient) -> N
     assert "Thứ Sáu, 02/05/2025 Nghỉ" in page
     assert "Thứ Tư, 29/01/2025 Nghỉ Tết Nguyên Đán" in page
     assert client.get("/?nam=1999").status_code == 404
+
+
+def test_unknown_page_is_answered_in_vietnamese(client: FlaskClient) -> None:
+    response = client.get("/khong-co-trang-nay")
+    assert response.status_code == 404 and "Không tìm thấy" in response.get_data(as_text=True)
 
 
 def test_page_is_vietnamese_and_needs_nothing_from_outside(client: FlaskClient) -> None:

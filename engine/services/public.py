@@ -1,0 +1,289 @@
+"""What the public and the reporter may see of reports: the published list and the tracking view.
+
+Every public output is built here, from explicit column lists — never from a whole row — so the
+reporter's identity can only appear where this module puts it: the name of a reporter who did not
+ask for confidentiality, on a published report (Đ5.4). Private answers and restricted reports are
+never listed (Đ10.2–10.3).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from engine.config.snapshot import Snapshot
+from engine.rules import fold
+from engine.services.errors import Forbidden, NotFound
+from engine.store.models import Attachment, Clock, Event, Reply, Report, Reporter
+from engine.workflow import ACTIONS, RATINGS, STATE_LABELS_VI, State
+
+#: Events whose note is addressed to the reporter, so the tracking page may show it.
+NOTES_FOR_REPORTER = frozenset({"request_info", "reject"})
+#: Clocks a reporter is told about: when to expect the next step's answer.
+ANSWERED = frozenset({State.PUBLISHED, State.ANSWERED_PRIVATELY})
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class PublicReport:
+    code: str
+    sector: str | None
+    sector_name: str | None
+    area: str | None
+    area_name: str | None
+    address: str | None
+    content: str
+    reporter_name: str | None
+    submitted_at: datetime
+    published_at: datetime | None
+    result: str | None
+    rating: str | None
+    photos: tuple[Photo, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    items: tuple[PublicReport, ...]
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+
+@dataclass(frozen=True)
+class Filters:
+    sector: str | None = None
+    area: str | None = None
+    since: date | None = None
+    until: date | None = None
+    text: str | None = None
+
+
+def _public_columns() -> tuple[Any, ...]:
+    # The one place a reporter's name enters public output: only when they did not ask otherwise.
+    shown_name = (
+        select(Reporter.name)
+        .where(Reporter.report_id == Report.id, Report.confidential.is_(False))
+        .scalar_subquery()
+    )
+    return (
+        Report.id,
+        Report.code,
+        Report.sector,
+        Report.area,
+        Report.address,
+        Report.content,
+        shown_name.label("reporter_name"),
+        Report.submitted_at,
+        Report.published_at,
+        Report.published_text,
+        Report.rating,
+    )
+
+
+def _where(filters: Filters, zone: tzinfo) -> list[Any]:
+    clauses: list[Any] = [Report.state == State.PUBLISHED, Report.confidential.is_(False)]
+    if filters.sector:
+        clauses.append(Report.sector == filters.sector)
+    if filters.area:
+        clauses.append(Report.area == filters.area)
+    if filters.since:
+        clauses.append(Report.submitted_at >= datetime.combine(filters.since, time(), zone))
+    if filters.until:
+        end = datetime.combine(filters.until + timedelta(days=1), time(), zone)
+        clauses.append(Report.submitted_at < end)
+    for word in fold(filters.text or "").split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append(Report.search_text.like(f"%{escaped}%", escape="\\"))
+    return clauses
+
+
+def published_reports(
+    session: Session, snapshot: Snapshot, filters: Filters, page: int = 1, size: int = 20
+) -> Page:
+    """Published results, newest first, filtered, one page at a time."""
+    zone = _zone(snapshot)
+    where = and_(*_where(filters, zone))
+    total = session.scalar(select(func.count()).select_from(Report).where(where)) or 0
+    page = max(1, min(page, max(1, math.ceil(total / size))))
+    rows = session.execute(
+        select(*_public_columns())
+        .where(where)
+        .order_by(Report.published_at.desc(), Report.id.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+    ).all()
+    photos = _photos(session, [row.id for row in rows])
+    return Page(tuple(_public(row, snapshot, photos) for row in rows), total, page, size)
+
+
+def published_report(session: Session, snapshot: Snapshot, code: str) -> PublicReport:
+    row = session.execute(
+        select(*_public_columns()).where(
+            and_(*_where(Filters(), _zone(snapshot))), Report.code == code
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(
+            f"Không có kết quả công khai nào mã {code}.",
+            f"No published result has the code {code}.",
+        )
+    return _public(row, snapshot, _photos(session, [row.id]))
+
+
+def public_photo(session: Session, attachment_id: int) -> Attachment:
+    """An attachment that may be served publicly: a photo of a published, non-confidential report."""
+    found = session.scalars(
+        select(Attachment)
+        .join(Report)
+        .where(
+            Attachment.id == attachment_id,
+            Attachment.stage == "report",
+            Report.state == State.PUBLISHED,
+            Report.confidential.is_(False),
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotFound("Không có ảnh này.", "There is no such picture.")
+    return found
+
+
+def _photos(session: Session, ids: list[int]) -> dict[int, tuple[Photo, ...]]:
+    if not ids:
+        return {}
+    found: dict[int, list[Photo]] = {}
+    for attachment in session.scalars(
+        select(Attachment)
+        .where(Attachment.report_id.in_(ids), Attachment.stage == "report")
+        .order_by(Attachment.id)
+    ):
+        found.setdefault(attachment.report_id, []).append(Photo(attachment.id, attachment.kind))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _public(row: Any, snapshot: Snapshot, photos: dict[int, tuple[Photo, ...]]) -> PublicReport:
+    sector = snapshot.sectors.get(row.sector or "")
+    area = snapshot.areas.get(row.area or "")
+    return PublicReport(
+        code=row.code,
+        sector=row.sector,
+        sector_name=sector.name if sector else None,
+        area=row.area,
+        area_name=area.name if area else None,
+        address=row.address,
+        content=row.content,
+        reporter_name=row.reporter_name,
+        submitted_at=row.submitted_at,
+        published_at=row.published_at,
+        result=row.published_text,
+        rating=row.rating,
+        photos=photos.get(row.id, ()),
+    )
+
+
+def _zone(snapshot: Snapshot) -> tzinfo:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(snapshot.calendar.timezone)
+
+
+# -- the reporter's own view, opened with the tracking token -----------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    label: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Tracking:
+    code: str
+    state: State
+    state_label: str
+    version: int
+    content: str
+    sector_name: str | None
+    area_name: str | None
+    address: str | None
+    submitted_at: datetime
+    steps: tuple[Step, ...]
+    expected_by: datetime | None
+    result: str | None
+    rating: str | None
+    rating_label: str | None
+    replies: tuple[tuple[datetime, str], ...]
+    photos: tuple[Photo, ...]
+
+    @property
+    def answered(self) -> bool:
+        return self.state in ANSWERED
+
+    @property
+    def needs_info(self) -> bool:
+        return self.state is State.NEEDS_INFO
+
+
+def tracking(session: Session, snapshot: Snapshot, code: str, token: str) -> Tracking:
+    """The reporter's view of their report, opened with the secret token they were given."""
+    from engine.services.lifecycle import token_hash
+
+    report = session.scalars(select(Report).where(Report.code == code)).one_or_none()
+    if report is None:
+        raise NotFound(f"Không có phản ánh mã {code}.", f"There is no report {code}.")
+    if not secrets.compare_digest(token_hash(token), report.tracking_token_hash):
+        raise Forbidden(
+            "Đường dẫn theo dõi không đúng hoặc đã bị sửa.",
+            "The tracking link is not valid for this report.",
+        )
+    events = session.scalars(
+        select(Event).where(Event.report_id == report.id).order_by(Event.seq)
+    ).all()
+    steps = tuple(
+        Step(e.at, ACTIONS[e.action].label_vi, e.note if e.action in NOTES_FOR_REPORTER else None)
+        for e in events
+    )
+    running = session.scalars(
+        select(Clock.due_at)
+        .where(Clock.report_id == report.id, Clock.stopped_at.is_(None), Clock.paused_at.is_(None))
+        .order_by(Clock.due_at.desc())
+    ).first()
+    replies = session.execute(
+        select(Reply.created_at, Reply.text).where(Reply.report_id == report.id).order_by(Reply.id)
+    ).all()
+    sector = snapshot.sectors.get(report.sector or "")
+    area = snapshot.areas.get(report.area or "")
+    state = State(report.state)
+    return Tracking(
+        code=report.code or code,
+        state=state,
+        state_label=STATE_LABELS_VI[state],
+        version=report.version,
+        content=report.content,
+        sector_name=sector.name if sector else None,
+        area_name=area.name if area else None,
+        address=report.address,
+        submitted_at=report.submitted_at,
+        steps=steps,
+        expected_by=running,
+        result=report.published_text if state in ANSWERED else None,
+        rating=report.rating,
+        rating_label=RATINGS.get(report.rating or ""),
+        replies=tuple((at, text) for at, text in replies),
+        photos=_photos(session, [report.id]).get(report.id, ()),
+    )

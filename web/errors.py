@@ -1,0 +1,90 @@
+"""Domain errors and HTTP errors, mapped to responses in one place.
+
+Under ``/api/`` and ``/open311/`` an error is ``application/problem+json`` (RFC 9457) with a
+Vietnamese ``title``; elsewhere it is a page in Vietnamese. Nothing else in the web layer decides
+a status code for a domain error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from engine.services.errors import DomainError
+
+MACHINE_PREFIXES = ("/api/", "/open311/")
+
+TITLES_VI = {
+    400: "Yêu cầu không hợp lệ",
+    401: "Cần xác thực",
+    403: "Không có quyền",
+    404: "Không tìm thấy",
+    405: "Phương thức không được hỗ trợ",
+    409: "Xung đột phiên bản",
+    413: "Dữ liệu gửi lên quá lớn",
+    415: "Kiểu dữ liệu không được hỗ trợ",
+    422: "Dữ liệu không hợp lệ",
+    429: "Gửi quá nhiều yêu cầu",
+    500: "Lỗi hệ thống",
+}
+
+
+def wants_problem() -> bool:
+    return request.path.startswith(MACHINE_PREFIXES)
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str = "error",
+    errors: list[dict[str, Any]] | None = None,
+    detail_en: str | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"https://phananh.vn/problems/{code}",
+        "title": TITLES_VI.get(status, "Lỗi"),
+        "status": status,
+        "detail": detail,
+    }
+    if detail_en:
+        body["detail_en"] = detail_en
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _domain(error: DomainError) -> Response | tuple[str, int]:
+    if wants_problem():
+        fields = [{"field": error.field, "message": error.message_vi}] if error.field else None
+        return problem(
+            error.status,
+            error.message_vi,
+            code=error.code,
+            errors=fields,
+            detail_en=error.message_en,
+        )
+    return render_template(
+        "error.html", status=error.status, message=error.message_vi
+    ), error.status
+
+
+def _http(error: HTTPException) -> Response | tuple[str, int]:
+    status = error.code or 500
+    if wants_problem():
+        return problem(
+            status, TITLES_VI.get(status, error.name), code=error.name.lower().replace(" ", "_")
+        )
+    return render_template(
+        "error.html", status=status, message=TITLES_VI.get(status, error.name)
+    ), status
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain)
+    app.register_error_handler(HTTPException, _http)
