@@ -47,7 +47,6 @@ class Act:
 
 Effect = Callable[[Act], Result]
 
-MAX_CONTENT = 5000
 VISIBILITY_STATES = {
     "public": State.PUBLISHED,
     "private": State.ANSWERED_PRIVATELY,
@@ -55,8 +54,14 @@ VISIBILITY_STATES = {
 }
 
 
-def check_new_report(life: Lifecycle, new: NewReport) -> None:
-    """Đ5.1–5.3 through the completeness rules, plus the limits of each field."""
+def check_new_report(
+    life: Lifecycle, new: NewReport, tolerate: frozenset[str] = frozenset()
+) -> list[str]:
+    """Đ5.1–5.3 through the completeness rules, plus the limits of each field.
+
+    Problems with a field in ``tolerate`` (the e-mail channel tolerates a missing name or phone)
+    are returned as Vietnamese sentences instead of refusing the report.
+    """
     fact = {
         "name": new.name,
         "phone": new.phone,
@@ -68,18 +73,33 @@ def check_new_report(life: Lifecycle, new: NewReport) -> None:
         "lon": new.longitude,
     }
     problems = life.rules.check_completeness(fact)
-    if problems:
-        first = problems[0].value
+    refused = [p for p in problems if p.value["field"] not in tolerate]
+    if refused:
         raise InvalidInput(
-            "; ".join(p.value["message_vi"] for p in problems),
-            "; ".join(p.value["message_en"] for p in problems),
-            field=first["field"],
+            "; ".join(p.value["message_vi"] for p in refused),
+            "; ".join(p.value["message_en"] for p in refused),
+            field=refused[0].value["field"],
         )
-    if len(new.content) > MAX_CONTENT:
+    portal = life.snapshot.portal
+    if len(new.content) > portal.content_max_chars:
         raise InvalidInput(
-            f"Nội dung phản ánh dài quá {MAX_CONTENT} ký tự.",
-            f"The content is longer than {MAX_CONTENT} characters.",
+            f"Nội dung phản ánh dài quá {portal.content_max_chars} ký tự.",
+            f"The content is longer than {portal.content_max_chars} characters.",
             field="content",
+        )
+    if (new.latitude is None) != (new.longitude is None):
+        raise InvalidInput(
+            "Cần cả vĩ độ và kinh độ.", "Give both latitude and longitude.", field="latitude"
+        )
+    if (
+        new.latitude is not None
+        and portal.bounds is not None
+        and not portal.bounds.contains(new.latitude, new.longitude)  # type: ignore[arg-type]
+    ):
+        raise InvalidInput(
+            f"Vị trí ({new.latitude}, {new.longitude}) nằm ngoài địa bàn tỉnh {life.snapshot.province}.",
+            f"The place ({new.latitude}, {new.longitude}) is outside the province.",
+            field="latitude",
         )
     if new.area is not None and new.area not in life.snapshot.areas:
         raise InvalidInput(
@@ -89,6 +109,7 @@ def check_new_report(life: Lifecycle, new: NewReport) -> None:
         raise InvalidInput(
             f"Lĩnh vực '{new.sector}' không tồn tại.", f"Unknown sector '{new.sector}'.", "sector"
         )
+    return [p.value["message_vi"] for p in problems if p.value["field"] in tolerate]
 
 
 def index_text(report: Report) -> None:

@@ -27,7 +27,8 @@ from engine.services import effects
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
 from engine.sla import clocks
 from engine.store.db import UnitOfWork
-from engine.store.models import Clock, Event, OutboxMessage, Report, Reporter
+from engine.store.models import Attachment, Clock, Event, OutboxMessage, Report, Reporter
+from engine.uploads import StoredFile
 from engine.workflow import ACTIONS, Role, State, Transition
 from engine.workflow import Clock as Step
 
@@ -35,6 +36,8 @@ CODE_PREFIX = "PA"
 #: How the record names the reporter: their identity stays in the reporters table (Đ5.4), so a
 #: story shown to anyone never carries it.
 REPORTER_IN_RECORD = "người phản ánh"
+#: What a channel without a person on duty may leave for the reporter to complete later.
+IDENTITY_FIELDS = frozenset({"name", "phone"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,10 @@ class Actor:
     name: str
     role: Role
     agency: str | None = None
+
+
+#: The intake itself, when it asks the reporter for missing details on its own.
+INTAKE_SYSTEM = Actor("Hệ thống tiếp nhận", Role.IOC_OPERATOR)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,7 @@ class NewReport:
     sector: str | None = None
     confidential: bool = False
     state_secret: bool = False
+    attachments: tuple[StoredFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,10 +117,18 @@ class Lifecycle:
 
     # -- creation ------------------------------------------------------------------------------
 
-    def submit(self, new: NewReport, *, at: datetime | None = None) -> Submitted:
-        """Receive a report (Đ4–Đ5): store it with its reporter, start the intake clocks."""
+    def submit(
+        self, new: NewReport, *, at: datetime | None = None, ask_for_missing: bool = False
+    ) -> Submitted:
+        """Receive a report (Đ4–Đ5): store it with its reporter, start the intake clocks.
+
+        With ``ask_for_missing`` (the e-mail channel, where nobody can be asked at once) a report
+        that lacks the reporter's name or phone is kept and moved to ``needs_info`` in the same
+        transaction, with a note telling the reporter what to add (Đ5.3, Đ6).
+        """
         at = at or self.now()
-        effects.check_new_report(self, new)
+        tolerate = IDENTITY_FIELDS if ask_for_missing else frozenset()
+        missing = effects.check_new_report(self, new, tolerate)
         token = secrets.token_urlsafe(24)
         row = ACTIONS["submit"]
         with self.uow.begin() as session:
@@ -144,13 +160,43 @@ class Lifecycle:
                     address=new.reporter_address,
                 )
             )
+            for stored in new.attachments:
+                report.attachments.append(
+                    Attachment(
+                        stage="report",
+                        kind=stored.kind,
+                        filename=stored.filename,
+                        content_type=stored.content_type,
+                        size=stored.size,
+                        sha256=stored.sha256,
+                        path=stored.path,
+                        thumbnail_path=stored.thumbnail_path,
+                        created_at=at,
+                    )
+                )
             self._move_clocks(report, row, at)
             actor = Actor(new.name.strip(), Role.REPORTER)
             event = self._record(session, report, actor, row, None, State.RECEIVED, None, {}, at)
             if new.email:
                 self.notify(session, report, "reporter.received", event, {"to": new.email})
+            if missing:
+                event = self._ask_for_missing(session, report, missing, new.email, at)
             session.flush()
-            return Submitted(report.code, token, State.RECEIVED, report.version)
+            return Submitted(report.code, token, State(report.state), report.version)
+
+    def _ask_for_missing(
+        self, session: Session, report: Report, missing: list[str], email: str | None, at: datetime
+    ) -> Event:
+        row = ACTIONS["request_info"]
+        note = "Vui lòng bổ sung: " + " ".join(missing)
+        report.state = row.target
+        self._move_clocks(report, row, at)
+        event = self._record(
+            session, report, INTAKE_SYSTEM, row, State.RECEIVED, row.target, note, {}, at
+        )
+        if email:
+            self.notify(session, report, "reporter.needs_info", event, {"to": email, "note": note})
+        return event
 
     # -- every other action --------------------------------------------------------------------
 

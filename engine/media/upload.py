@@ -1,0 +1,72 @@
+"""Inspecting what a citizen sends: one file, or a report's whole batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .checks import classify, damaged
+from .model import EXTENSIONS, Inspected, MediaLimits, MediaRefused, display_name
+from .photo import open_photo
+from .video import check_video
+
+
+def inspect_upload(
+    data: bytes, filename: str, declared_type: str | None, limits: MediaLimits
+) -> Inspected:
+    """What the upload is, decided from its content, or ``MediaRefused`` naming the file.
+
+    ``filename`` and ``declared_type`` are whatever the sender's device chose; neither decides
+    anything (a text file named ``.jpg`` and declared ``image/jpeg`` is refused as a text file, a
+    PNG named ``.jpg`` is taken as the PNG it is). The name is used in messages only;
+    ``declared_type`` is accepted so callers can pass what they have, and is ignored.
+
+    A photo is fully decoded here (so a truncated one is refused now, not when it is shown) and its
+    EXIF location and capture time are read; ``clean_photo`` then makes what is stored. A video's
+    container structure is checked (see ``engine.media.video``); it is stored as sent.
+    """
+    del declared_type  # never trusted: see the docstring
+    name = display_name(filename)
+    found = classify(data, name, limits)
+    content_type = found.content_type or ""
+    if found.kind == "video":
+        reason = check_video(data, content_type)
+        if reason is not None:
+            raise damaged(name, found, *reason)
+        return Inspected(
+            kind="video",
+            content_type=content_type,
+            extension=EXTENSIONS[content_type],
+            size=len(data),
+            filename=name,
+        )
+    photo = open_photo(data, found, name, limits)
+    return Inspected(
+        kind="photo",
+        content_type=content_type,
+        extension=EXTENSIONS[content_type],
+        size=len(data),
+        width=photo.image.width,
+        height=photo.image.height,
+        gps=photo.gps,
+        taken_at=photo.taken_at,
+        filename=name,
+    )
+
+
+def check_batch(
+    files: Sequence[tuple[bytes, str, str | None]], limits: MediaLimits
+) -> list[Inspected]:
+    """Every file of one report inspected, in order; the first refusal is raised.
+
+    More than ``max_files`` is refused before any file is opened.
+    """
+    if len(files) > limits.max_files:
+        raise MediaRefused(
+            f"Mỗi phản ánh chỉ được gửi tối đa {limits.max_files} tệp ảnh/video; "
+            f"đã gửi {len(files)} tệp.",
+            f"A report may have at most {limits.max_files} photos or videos; "
+            f"{len(files)} were sent.",
+            "",
+            "too_many_files",
+        )
+    return [inspect_upload(data, name, declared, limits) for data, name, declared in files]

@@ -1,0 +1,123 @@
+"""Accepting citizens' pictures and videos, whichever channel they come by (portal, API, e-mail).
+
+Each file is checked from its content (:mod:`engine.media`); photos are re-encoded without any
+metadata before they are kept; everything is stored by the hash of what is kept, so storing the
+same file twice costs nothing and a stored file is never overwritten with other bytes. Files are
+written before the report's transaction: if that transaction fails, an unreferenced file remains,
+never a report that points at a missing file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.config.snapshot import Bounds, PortalConfig
+from engine.media import MediaLimits, MediaRefused, check_batch, clean_photo, sha256_hex
+
+__all__ = ["IncomingFile", "MediaRefused", "MediaStore", "StoredFile", "accept", "limits_of"]
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    data: bytes
+    filename: str
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What the report's attachment row records; ``path`` is relative to the media root."""
+
+    kind: str
+    content_type: str
+    filename: str
+    size: int
+    sha256: str
+    path: str
+    thumbnail_path: str | None
+    gps: tuple[float, float] | None
+
+
+class MediaStore:
+    """Files on disk under one root, named by the hash of their content."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def put(self, data: bytes, extension: str) -> str:
+        digest = sha256_hex(data)
+        relative = f"{digest[:2]}/{digest}.{extension.lstrip('.')}"
+        target = self.root / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
+                handle.write(data)
+            os.replace(handle.name, target)
+        return relative
+
+    def path(self, relative: str) -> Path:
+        """The file for a stored path; refuses anything that would leave the root."""
+        target = (self.root / relative).resolve()
+        if self.root.resolve() not in target.parents:
+            raise ValueError(f"The stored path {relative!r} is outside the media root.")
+        return target
+
+
+def limits_of(portal: PortalConfig) -> MediaLimits:
+    return MediaLimits(
+        max_files=portal.max_files,
+        max_photo_bytes=portal.max_photo_bytes,
+        max_video_bytes=portal.max_video_bytes,
+        max_pixels=portal.max_pixels,
+    )
+
+
+def accept(
+    files: Sequence[IncomingFile], portal: PortalConfig, store: MediaStore
+) -> list[StoredFile]:
+    """Check every file first (all or nothing), then clean and store them."""
+    limits = limits_of(portal)
+    batch = [(f.data, f.filename, f.content_type) for f in files]
+    inspected = check_batch(batch, limits)
+    stored = []
+    for incoming, found in zip(files, inspected, strict=True):
+        if found.kind == "photo":
+            cleaned = clean_photo(incoming.data, limits, incoming.filename)
+            extension = _extension(cleaned.content_type)
+            path = store.put(cleaned.data, extension)
+            thumbnail = store.put(cleaned.thumbnail, "jpg")
+            data, content_type = cleaned.data, cleaned.content_type
+        else:
+            path = store.put(incoming.data, found.extension)
+            thumbnail, data, content_type = None, incoming.data, found.content_type
+        stored.append(
+            StoredFile(
+                kind=found.kind,
+                content_type=content_type,
+                filename=incoming.filename[:255],
+                size=len(data),
+                sha256=sha256_hex(data),
+                path=path,
+                thumbnail_path=thumbnail,
+                gps=found.gps,
+            )
+        )
+    return stored
+
+
+def proposed_place(
+    files: Sequence[StoredFile], bounds: Bounds | None
+) -> tuple[float, float] | None:
+    """The place a photo says it was taken, if it lies in the province (EXIF GPS)."""
+    for stored in files:
+        if stored.gps and (bounds is None or bounds.contains(*stored.gps)):
+            return stored.gps
+    return None
+
+
+def _extension(content_type: str) -> str:
+    return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(content_type, "bin")
