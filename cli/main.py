@@ -163,11 +163,13 @@ def serve(host: str, port: int, config_dir: Path) -> None:
 
 def _register() -> None:
     """Commands kept in modules of their own, one job each."""
+    from cli.apikeys import apikey
     from cli.db import db
     from cli.demo import demo
+    from cli.mail import mail_fetch, mail_gateway
     from cli.records import audit_group, report
 
-    for command in (db, demo, report, audit_group):
+    for command in (db, demo, report, audit_group, apikey, mail_gateway, mail_fetch):
         cli.add_command(command)
 
 

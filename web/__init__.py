@@ -11,11 +11,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from engine.config.loader import DEFAULT_DIRECTORY, load
 from engine.store import database_url
 from web import errors, formatting, runtime
+from web.api import api
+from web.limits import limiter
+from web.open311 import open311
+from web.portal import portal
 from web.public import public
+
+csrf = CSRFProtect()
 
 
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
@@ -32,6 +39,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         MEDIA_ROOT=os.environ.get("PHANANH_MEDIA", "instance/media"),
         SECRET_KEY=os.environ.get("SECRET_KEY") or os.urandom(32),
         MAX_CONTENT_LENGTH=320 * 1024 * 1024,
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
     )
     app.config.update(settings or {})
     snapshot = load(app.config["CONFIG_DIR"])
@@ -39,5 +47,10 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     runtime.init_app(app, snapshot)
     formatting.init_app(app)
     errors.init_app(app)
-    app.register_blueprint(public)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    for machine_facing in (api, open311):  # token- and key-authenticated, no browser session
+        csrf.exempt(machine_facing)
+    for blueprint in (public, portal, api, open311):
+        app.register_blueprint(blueprint)
     return app

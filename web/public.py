@@ -74,7 +74,7 @@ def calendar_notes(calendar: WorkingCalendar, snapshot: Snapshot, year: int) -> 
     return notes
 
 
-@public.get("/")
+@public.get("/linh-vuc")
 def configuration() -> str:
     snapshot: Snapshot = current_app.extensions["phananh.snapshot"]
     calendar = WorkingCalendar.from_config(snapshot.calendar)

@@ -146,13 +146,18 @@ def published_report(session: Session, snapshot: Snapshot, code: str) -> PublicR
 
 
 def public_photo(session: Session, attachment_id: int) -> Attachment:
-    """An attachment that may be served publicly: a photo of a published, non-confidential report."""
+    """An attachment that may be served publicly: a photo of a published, non-confidential report.
+
+    Only photos: they were rebuilt without metadata, while videos are kept as sent, with the
+    place and the device that recorded them.
+    """
     found = session.scalars(
         select(Attachment)
         .join(Report)
         .where(
             Attachment.id == attachment_id,
             Attachment.stage == "report",
+            Attachment.kind == "photo",
             Report.state == State.PUBLISHED,
             Report.confidential.is_(False),
         )

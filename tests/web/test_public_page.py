@@ -12,7 +12,7 @@ def text_of(html: str) -> str:
 
 
 def test_page_lists_the_nine_sectors_with_todays_agencies(client: FlaskClient) -> None:
-    response = client.get("/")
+    response = client.get("/linh-vuc")
     assert response.status_code == 200
     assert response.content_type.startswith("text/html")
     page = text_of(response.get_data(as_text=True))
@@ -38,7 +38,7 @@ def test_page_lists_the_nine_sectors_with_todays_agencies(client: FlaskClient) -
 
 
 def test_page_states_each_step_deadline_in_working_time(client: FlaskClient) -> None:
-    page = text_of(client.get("/").get_data(as_text=True))
+    page = text_of(client.get("/linh-vuc").get_data(as_text=True))
     assert "Tiếp nhận, kiểm tra và phân loại 02 giờ làm việc khi có phản ánh Đ6.2" in page
     assert "Xác minh phạm vi xử lý 01 ngày làm việc" in page
     assert "Xử lý phản ánh tối đa 06 ngày làm việc" in page
@@ -47,11 +47,11 @@ def test_page_states_each_step_deadline_in_working_time(client: FlaskClient) -> 
 
 
 def test_page_lists_days_off_and_makeup_days_of_a_year(client: FlaskClient) -> None:
-    page = text_of(client.get("/?nam=2025").get_data(as_text=True))
+    page = text_of(client.get("/linh-vuc?nam=2025").get_data(as_text=True))
     assert "Thứ Bảy, 26/04/2025 Làm việc" in page
     assert "Thứ Sáu, 02/05/2025 Nghỉ" in page
     assert "Thứ Tư, 29/01/2025 Nghỉ Tết Nguyên Đán" in page
-    assert client.get("/?nam=1999").status_code == 404
+    assert client.get("/linh-vuc?nam=1999").status_code == 404
 
 
 def test_unknown_page_is_answered_in_vietnamese(client: FlaskClient) -> None:
@@ -60,7 +60,7 @@ def test_unknown_page_is_answered_in_vietnamese(client: FlaskClient) -> None:
 
 
 def test_page_is_vietnamese_and_needs_nothing_from_outside(client: FlaskClient) -> None:
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/linh-vuc").get_data(as_text=True)
     assert '<html lang="vi">' in html
     assert not re.search(r"""(src|href)=["']https?://""", html), "no CDN at run time"
     assert client.get("/static/style.css").status_code == 200

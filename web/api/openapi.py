@@ -1,0 +1,551 @@
+"""The OpenAPI 3.1 document of API v1, served at ``/api/v1/openapi.json``.
+
+Built from the running configuration (sectors, content limit) and the workflow table (states,
+ratings), so it cannot drift from what the API accepts. The tests validate it, check that every
+route of the blueprint is in it, and check real answers against its response schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from engine.config.snapshot import Snapshot
+from engine.workflow import RATINGS, STATE_LABELS_VI, State
+from web.api import api, inputs
+from web.api.idempotency import HEADER, REPLAYED, TOKEN_HEADER
+from web.errors import TITLES_VI
+from web.runtime import snapshot
+
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+
+
+@api.get("/openapi.json")
+def openapi_document() -> Response:
+    return jsonify(document(snapshot()))
+
+
+def document(snap: Snapshot) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "API phản ánh hiện trường — Field reports API",
+            "version": "1.0.0",
+            "summary": "Gửi, theo dõi, phản hồi và đánh giá phản ánh hiện trường "
+            f"(Quyết định 2408/QĐ-UBND, {snap.province or 'tỉnh'}).",
+            "description": DESCRIPTION,
+        },
+        "servers": [{"url": "/api/v1"}],
+        "paths": _paths(),
+        "components": {
+            "schemas": _schemas(snap),
+            "parameters": _parameters(),
+            "headers": _headers(),
+            "responses": _responses(),
+            "securitySchemes": {
+                "trackingToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": TOKEN_HEADER,
+                    "description": "Mã theo dõi cấp khi gửi phản ánh (tracking_token).",
+                },
+                "trackingTokenQuery": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "token",
+                    "description": "Như X-Tracking-Token, trong địa chỉ (tracking_url).",
+                },
+            },
+        },
+    }
+
+
+DESCRIPTION = """\
+API cho ứng dụng di động và hệ thống của đối tác. Tiếng Việt là ngôn ngữ chính: mọi lỗi là
+`application/problem+json` (RFC 9457) với `title` tiếng Việt, `detail` tiếng Việt, `detail_en`
+tiếng Anh và danh sách `errors` theo từng trường khi có.
+
+* Mọi POST nhận tiêu đề `Idempotency-Key` (16–200 ký tự, nên dùng UUID): gửi lại cùng yêu cầu với
+  cùng khóa nhận lại đúng câu trả lời đầu tiên (kèm `Idempotent-Replayed: true`), không bao giờ
+  tạo phản ánh thứ hai; cùng khóa cho yêu cầu khác bị từ chối (422).
+* Các POST công khai bị giới hạn số lần theo từng máy gửi (429 kèm `Retry-After`).
+* Mã theo dõi (`tracking_token`) chỉ cấp một lần khi gửi phản ánh; giữ bí mật.
+* Thời điểm theo ISO 8601, múi giờ của tỉnh (`+07:00`).
+* Thông tin cá nhân của người phản ánh (số điện thoại, thư điện tử, địa chỉ) không bao giờ có trong
+  câu trả lời công khai; họ tên chỉ hiện khi người phản ánh không yêu cầu bảo mật (Đ5.4, Đ10.2).
+"""
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _json(schema: str, description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "description": description,
+        "content": {JSON: {"schema": _ref("schemas", schema)}},
+    }
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    return {str(s): _ref("responses", f"Problem{s}") for s in statuses}
+
+
+def _post(
+    operation_id: str,
+    summary: str,
+    body: dict[str, Any],
+    answers: dict[str, Any],
+    *,
+    secured: bool = False,
+    parameters: tuple[dict[str, Any], ...] = (),
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "parameters": [*parameters, _ref("parameters", "IdempotencyKey")],
+        "requestBody": {"required": True, "content": body},
+        "responses": {**answers, **_problems(400, 409, 413, 415, 422, 429)},
+    }
+    if secured:
+        operation["security"] = [{"trackingToken": []}, {"trackingTokenQuery": []}]
+        operation["responses"].update(_problems(401, 403, 404))
+    return operation
+
+
+def _paths() -> dict[str, Any]:
+    created_headers = {
+        "Location": _ref("headers", "Location"),
+        REPLAYED: _ref("headers", "IdempotentReplayed"),
+    }
+    replayable = {REPLAYED: _ref("headers", "IdempotentReplayed")}
+    code = _ref("parameters", "Code")
+    return {
+        "/reports": {
+            "get": {
+                "operationId": "listReports",
+                "summary": "Danh sách kết quả đã công khai, mới nhất trước",
+                "parameters": [
+                    _query("sector", "Mã lĩnh vực"),
+                    _query("area", "Mã xã, phường"),
+                    _query("since", "Gửi từ ngày (YYYY-MM-DD)", "date"),
+                    _query("until", "Gửi đến hết ngày (YYYY-MM-DD)", "date"),
+                    _query("q", "Tìm trong nội dung và địa chỉ (không phân biệt dấu)"),
+                    _query("page", "Trang, từ 1", "integer"),
+                    _query("size", "Số mục mỗi trang, 1–100", "integer"),
+                ],
+                "responses": {"200": _json("ReportPage", "Một trang kết quả"), **_problems(422)},
+            },
+            "post": _post(
+                "createReport",
+                "Gửi phản ánh (JSON, hoặc multipart kèm ảnh, video trong trường media)",
+                {
+                    JSON: {"schema": _ref("schemas", "NewReport")},
+                    "multipart/form-data": {
+                        "schema": _ref("schemas", "NewReportForm"),
+                        "encoding": {
+                            "media": {
+                                "contentType": "image/jpeg, image/png, image/webp, video/mp4, "
+                                "video/quicktime, video/webm, video/3gpp"
+                            }
+                        },
+                    },
+                },
+                {"201": _json("Created", "Đã nhận phản ánh", created_headers)},
+            ),
+        },
+        "/reports/{code}": {
+            "get": {
+                "operationId": "getReport",
+                "summary": "Xem phản ánh: bản công khai, hoặc bản của người phản ánh khi có mã "
+                "theo dõi",
+                "parameters": [code],
+                "security": [{}, {"trackingToken": []}, {"trackingTokenQuery": []}],
+                "responses": {
+                    "200": {
+                        "description": "Bản công khai (kết quả đã công khai) hoặc bản của người "
+                        "phản ánh (với mã theo dõi)",
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "oneOf": [
+                                        _ref("schemas", "PublicReport"),
+                                        _ref("schemas", "ReporterView"),
+                                    ],
+                                    "discriminator": {"propertyName": "view"},
+                                }
+                            }
+                        },
+                    },
+                    **_problems(403, 404),
+                },
+            }
+        },
+        "/reports/{code}/replies": {
+            "post": _post(
+                "replyToResult",
+                "Phản hồi kết quả, đề nghị làm rõ (Đ11.1)",
+                {JSON: {"schema": _ref("schemas", "NewReply")}},
+                {"201": _json("ReporterView", "Đã ghi nhận phản hồi", replayable)},
+                secured=True,
+                parameters=(code,),
+            )
+        },
+        "/reports/{code}/rating": {
+            "post": _post(
+                "rateResult",
+                "Đánh giá kết quả (Đ11.2)",
+                {JSON: {"schema": _ref("schemas", "NewRating")}},
+                {"200": _json("ReporterView", "Đã ghi nhận đánh giá", replayable)},
+                secured=True,
+                parameters=(code,),
+            )
+        },
+        "/photos/{photo_id}": {
+            "get": {
+                "operationId": "getPhoto",
+                "summary": "Ảnh của một kết quả đã công khai (đã xóa siêu dữ liệu)",
+                "parameters": [_ref("parameters", "PhotoId")],
+                "responses": {
+                    "200": {"description": "Ảnh", "content": {"image/*": {}}},
+                    **_problems(404),
+                },
+            }
+        },
+        "/photos/{photo_id}/thumbnail": {
+            "get": {
+                "operationId": "getPhotoThumbnail",
+                "summary": "Ảnh thu nhỏ (JPEG)",
+                "parameters": [_ref("parameters", "PhotoId")],
+                "responses": {
+                    "200": {"description": "Ảnh thu nhỏ", "content": {"image/jpeg": {}}},
+                    **_problems(404),
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "getOpenApiDocument",
+                "summary": "Tài liệu OpenAPI 3.1 này",
+                "responses": {
+                    "200": {
+                        "description": "Tài liệu OpenAPI",
+                        "content": {JSON: {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    }
+
+
+def _query(name: str, description: str, kind: str = "string") -> dict[str, Any]:
+    schemas: dict[str, dict[str, Any]] = {
+        "string": {"type": "string"},
+        "date": {"type": "string", "format": "date"},
+        "integer": {"type": "integer", "minimum": 1},
+    }
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schemas[kind],
+    }
+
+
+def _parameters() -> dict[str, Any]:
+    return {
+        "Code": {
+            "name": "code",
+            "in": "path",
+            "required": True,
+            "description": "Mã phản ánh, ví dụ PA-2026-000123",
+            "schema": {"type": "string", "maxLength": 20},
+        },
+        "PhotoId": {
+            "name": "photo_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        },
+        "IdempotencyKey": {
+            "name": HEADER,
+            "in": "header",
+            "required": False,
+            "description": "Khóa do ứng dụng tạo cho mỗi yêu cầu (nên dùng UUID); gửi lại cùng "
+            "khóa khi thử lại.",
+            "schema": {"type": "string", "minLength": 16, "maxLength": 200},
+        },
+    }
+
+
+def _headers() -> dict[str, Any]:
+    return {
+        "Location": {
+            "description": "Địa chỉ của phản ánh vừa tạo",
+            "schema": {"type": "string"},
+        },
+        "IdempotentReplayed": {
+            "description": "true khi đây là câu trả lời đã lưu của lần gửi đầu tiên",
+            "schema": {"type": "string", "enum": ["true"]},
+        },
+        "RetryAfter": {
+            "description": "Số giây nên chờ trước khi gửi lại",
+            "schema": {"type": "integer"},
+        },
+    }
+
+
+def _responses() -> dict[str, Any]:
+    out = {}
+    for status, title in TITLES_VI.items():
+        if status == 500:
+            continue
+        answer: dict[str, Any] = {
+            "description": title,
+            "content": {PROBLEM: {"schema": _ref("schemas", "Problem")}},
+        }
+        if status in (409, 429):
+            answer["headers"] = {"Retry-After": _ref("headers", "RetryAfter")}
+        out[f"Problem{status}"] = answer
+    return out
+
+
+def _text(limit: int, description: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "maxLength": limit, "description": description, **extra}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _schemas(snap: Snapshot) -> dict[str, Any]:
+    limits = inputs.TEXT_LIMITS
+    content_max = snap.portal.content_max_chars
+    report_properties: dict[str, Any] = {
+        "name": _text(limits["name"], "Họ tên người phản ánh (bắt buộc, Đ5.3)"),
+        "phone": _text(
+            limits["phone"],
+            "Số điện thoại Việt Nam (bắt buộc): di động 10 số 03/05/07/08/09, cố định 11 số 02; "
+            "có thể viết +84",
+        ),
+        "email": _nullable(_text(limits["email"], "Thư điện tử (không bắt buộc)")),
+        "content": _text(content_max, "Nội dung phản ánh (bắt buộc)"),
+        "sector": _nullable(
+            _text(limits["sector"], "Mã lĩnh vực (không bắt buộc)", enum=[*snap.sectors, None])
+        ),
+        "area": _nullable(_text(limits["area"], "Mã xã, phường (mã đơn vị hành chính)")),
+        "address": _nullable(_text(limits["address"], "Địa chỉ nơi xảy ra sự việc")),
+        "reporter_address": _nullable(
+            _text(limits["reporter_address"], "Địa chỉ của người phản ánh (không công khai)")
+        ),
+        "latitude": {
+            "type": ["number", "null"],
+            "minimum": -90,
+            "maximum": 90,
+            "description": "Vĩ độ (trong địa bàn tỉnh); bỏ trống thì lấy từ GPS của ảnh nếu có",
+        },
+        "longitude": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
+        "confidential": {
+            "type": "boolean",
+            "default": False,
+            "description": "Yêu cầu bảo mật: không công khai họ tên, địa chỉ; kết quả chỉ gửi "
+            "riêng người phản ánh (Đ5.4, Đ10.2)",
+        },
+        "channel": {"type": "string", "enum": list(inputs.CHANNELS), "default": "mobile"},
+    }
+    form_properties = {
+        name: {"type": "string", "description": schema.get("description", name)}
+        for name, schema in report_properties.items()
+    }
+    form_properties["media"] = {
+        "type": "array",
+        "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+        "description": f"Ảnh (JPEG, PNG, WebP) hoặc video, tối đa {snap.portal.max_files} tệp",
+    }
+    nullable_text = {"type": ["string", "null"]}
+    instant = {"type": "string", "format": "date-time"}
+    nullable_instant = {"type": ["string", "null"], "format": "date-time"}
+    rating = {"type": ["string", "null"], "enum": [*RATINGS, None]}
+    status = {"type": "string", "enum": [str(s) for s in State]}
+    return {
+        "NewReport": {
+            "type": "object",
+            "required": ["name", "phone", "content"],
+            "additionalProperties": False,
+            "properties": report_properties,
+        },
+        "NewReportForm": {
+            "type": "object",
+            "required": ["name", "phone", "content"],
+            "additionalProperties": False,
+            "properties": form_properties,
+        },
+        "NewReply": {
+            "type": "object",
+            "required": ["text"],
+            "additionalProperties": False,
+            "properties": {"text": _text(content_max, "Nội dung phản hồi", minLength=1)},
+        },
+        "NewRating": {
+            "type": "object",
+            "required": ["rating"],
+            "additionalProperties": False,
+            "properties": {
+                "rating": {
+                    "type": "string",
+                    "enum": list(RATINGS),
+                    "description": "; ".join(f"{k}: {v}" for k, v in RATINGS.items()),
+                }
+            },
+        },
+        "Created": {
+            "type": "object",
+            "required": ["code", "tracking_token", "status", "status_label", "tracking_url"],
+            "additionalProperties": False,
+            "properties": {
+                "code": {"type": "string"},
+                "tracking_token": {
+                    "type": "string",
+                    "description": "Mã theo dõi bí mật, chỉ cấp một lần",
+                },
+                "status": status,
+                "status_label": {"type": "string"},
+                "tracking_url": {"type": "string", "format": "uri"},
+            },
+        },
+        "Photo": {
+            "type": "object",
+            "required": ["id", "kind"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "integer"},
+                "kind": {"type": "string", "enum": ["photo", "video"]},
+                "url": {"type": "string"},
+                "thumbnail_url": {"type": "string"},
+            },
+        },
+        "PublicReport": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "view",
+                "code",
+                "content",
+                "submitted_at",
+                "published_at",
+                "photos",
+                "reporter_name",
+            ],
+            "properties": {
+                "view": {"const": "public"},
+                "code": {"type": "string"},
+                "sector": nullable_text,
+                "sector_name": nullable_text,
+                "area": nullable_text,
+                "area_name": nullable_text,
+                "address": nullable_text,
+                "content": {"type": "string"},
+                "reporter_name": {
+                    **nullable_text,
+                    "description": "null khi người phản ánh yêu cầu bảo mật",
+                },
+                "submitted_at": instant,
+                "published_at": nullable_instant,
+                "result": nullable_text,
+                "rating": rating,
+                "rating_label": nullable_text,
+                "photos": {"type": "array", "items": _ref("schemas", "Photo")},
+            },
+        },
+        "ReportPage": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["items", "total", "page", "size", "pages"],
+            "properties": {
+                "items": {"type": "array", "items": _ref("schemas", "PublicReport")},
+                "total": {"type": "integer", "minimum": 0},
+                "page": {"type": "integer", "minimum": 1},
+                "size": {"type": "integer", "minimum": 1},
+                "pages": {"type": "integer", "minimum": 1},
+            },
+        },
+        "ReporterView": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["view", "code", "status", "status_label", "steps", "submitted_at"],
+            "properties": {
+                "view": {"const": "reporter"},
+                "code": {"type": "string"},
+                "status": status,
+                "status_label": {
+                    "type": "string",
+                    "enum": list(STATE_LABELS_VI.values()),
+                },
+                "content": {"type": "string"},
+                "sector_name": nullable_text,
+                "area_name": nullable_text,
+                "address": nullable_text,
+                "submitted_at": instant,
+                "expected_by": {
+                    **nullable_instant,
+                    "description": "Hạn trả lời của bước đang chạy",
+                },
+                "answered": {"type": "boolean"},
+                "needs_info": {"type": "boolean"},
+                "result": nullable_text,
+                "rating": rating,
+                "rating_label": nullable_text,
+                "steps": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["at", "label", "note"],
+                        "properties": {
+                            "at": instant,
+                            "label": {"type": "string"},
+                            "note": nullable_text,
+                        },
+                    },
+                },
+                "replies": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["at", "text"],
+                        "properties": {"at": instant, "text": {"type": "string"}},
+                    },
+                },
+                "photos": {"type": "array", "items": _ref("schemas", "Photo")},
+            },
+        },
+        "FieldError": {
+            "type": "object",
+            "required": ["field", "message"],
+            "properties": {
+                "field": {"type": "string", "description": "Tên trường (hoặc tiêu đề) sai"},
+                "message": {"type": "string", "description": "Lời nhắn tiếng Việt"},
+                "message_en": {"type": "string"},
+            },
+        },
+        "Problem": {
+            "type": "object",
+            "description": "Problem details (RFC 9457)",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string", "format": "uri"},
+                "title": {"type": "string", "description": "Tiêu đề tiếng Việt"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string", "description": "Chi tiết tiếng Việt"},
+                "detail_en": {"type": "string"},
+                "errors": {"type": "array", "items": _ref("schemas", "FieldError")},
+            },
+        },
+    }

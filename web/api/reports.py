@@ -1,0 +1,319 @@
+"""The reports resource: send a report, read it (public or the reporter's view), reply, rate.
+
+Each route parses its input (``web.api.inputs``), calls one use case or one public view, and turns
+the answer into JSON (``web.api.views``). Refusals of the use cases are ``DomainError`` and become
+problem details in ``web.errors``; refusals of the input are ``ApiProblem`` (``web.api.handlers``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, current_app, jsonify, request, send_file, url_for
+
+from engine.services.errors import NotFound
+from engine.services.lifecycle import REPORTER_IN_RECORD, Actor, NewReport
+from engine.services.public import (
+    Filters,
+    Tracking,
+    public_photo,
+    published_report,
+    published_reports,
+    tracking,
+)
+from engine.uploads import IncomingFile, MediaRefused, MediaStore, StoredFile, accept
+from engine.uploads import proposed_place as photo_place
+from engine.workflow import STATE_LABELS_VI, Role
+from web.api import api, inputs, views
+from web.api.idempotency import TOKEN_HEADER, idempotent, not_replayed
+from web.api.inputs import ApiProblem, FieldError
+from web.limits import PUBLIC_POST, limiter
+from web.runtime import lifecycle, snapshot
+
+REPORTER = Actor(REPORTER_IN_RECORD, Role.REPORTER)
+MAX_PAGE_SIZE = 100
+
+
+def public_post_limit() -> str:
+    """``PUBLIC_POST``, unless the application's ``RATELIMIT_PUBLIC_POST`` says otherwise."""
+    return str(current_app.config.get("RATELIMIT_PUBLIC_POST", PUBLIC_POST))
+
+
+rate_limited = limiter.limit(public_post_limit, deduct_when=not_replayed)
+
+
+# -- sending a report ----------------------------------------------------------------------------
+
+
+@api.post("/reports")
+@rate_limited
+@idempotent
+def create_report() -> Response:
+    """A new report, as JSON or as a multipart form with its photos and videos (``media``)."""
+    life, snap = lifecycle(), snapshot()
+    form = request.mimetype == "multipart/form-data"
+    if form:
+        fields = inputs.form_fields(request.form, request.files)
+    elif request.is_json:
+        fields = inputs.json_object(request.get_json(silent=True))
+    else:
+        raise _unsupported("application/json, multipart/form-data")
+    given = inputs.report_input(fields, form=form, content_max=snap.portal.content_max_chars)
+    files = inputs.media_files(request.files) if form else []
+    _check_completeness(given, photos_may_place=bool(files))
+    stored = _store(files)
+    latitude, longitude = given.latitude, given.longitude
+    if latitude is None and longitude is None:
+        latitude, longitude = photo_place(stored, snap.portal.bounds) or (None, None)
+    submitted = life.submit(
+        NewReport(
+            name=given.name,
+            phone=given.phone,
+            content=given.content,
+            channel=given.channel,
+            email=given.email,
+            reporter_address=given.reporter_address,
+            area=given.area,
+            address=given.address,
+            latitude=latitude,
+            longitude=longitude,
+            sector=given.sector,
+            confidential=given.confidential,
+            attachments=tuple(stored),
+        ),
+        ask_for_missing=False,
+    )
+    response = jsonify(
+        {
+            "code": submitted.code,
+            "tracking_token": submitted.tracking_token,
+            "status": str(submitted.state),
+            "status_label": STATE_LABELS_VI[submitted.state],
+            "tracking_url": url_for(
+                "api.get_report",
+                code=submitted.code,
+                token=submitted.tracking_token,
+                _external=True,
+            ),
+        }
+    )
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_report", code=submitted.code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _check_completeness(given: inputs.ReportInput, *, photos_may_place: bool) -> None:
+    """Every field the completeness rules (Đ5.1–5.3) find wrong, named at once.
+
+    The use case asks the same rules again and refuses at the first problem; asking here first
+    lets the answer list all of them. A photo's location may still give the place, so a missing
+    place is left to the use case when photos came.
+    """
+    fact = {
+        "name": given.name,
+        "phone": given.phone,
+        "email": given.email,
+        "content": given.content,
+        "area": given.area,
+        "address": given.address,
+        "lat": given.latitude,
+        "lon": given.longitude,
+    }
+    problems = [d.value for d in lifecycle().rules.check_completeness(fact)]
+    if photos_may_place:
+        problems = [p for p in problems if p["field"] != "place"]
+    if problems:
+        raise inputs.invalid(
+            [FieldError(p["field"], p["message_vi"], p["message_en"]) for p in problems]
+        )
+
+
+def _store(files: list[IncomingFile]) -> list[StoredFile]:
+    if not files:
+        return []
+    try:
+        return accept(files, snapshot().portal, MediaStore(current_app.config["MEDIA_ROOT"]))
+    except MediaRefused as refused:
+        raise inputs.invalid(
+            [FieldError(inputs.MEDIA_FIELD, refused.message_vi, refused.message_en)]
+        ) from None
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+@api.get("/reports")
+def list_reports() -> Response:
+    """Published results, newest first, with the public portal's filters."""
+    life, snap = lifecycle(), snapshot()
+    filters, number, size = _listing(request.args, snap.portal.page_size)
+    with life.uow.read() as session:
+        found = published_reports(session, snap, filters, number, size)
+    return jsonify(views.page(found, life.zone))
+
+
+@api.get("/reports/<code>")
+def get_report(code: str) -> Response:
+    """The public view of a published report; with the tracking token, the reporter's view."""
+    life, snap = lifecycle(), snapshot()
+    token = _token()
+    with life.uow.read() as session:
+        if token is None:
+            return jsonify(views.public_report(published_report(session, snap, code), life.zone))
+        view = tracking(session, snap, code, token)
+    return _reporter_answer(view, 200)
+
+
+@api.get("/photos/<int:photo_id>")
+def photo(photo_id: int) -> Response:
+    """A photo of a published report, as stored: re-encoded, with no metadata."""
+    return _send_photo(photo_id, thumbnail=False)
+
+
+@api.get("/photos/<int:photo_id>/thumbnail")
+def photo_thumbnail(photo_id: int) -> Response:
+    return _send_photo(photo_id, thumbnail=True)
+
+
+def _send_photo(photo_id: int, *, thumbnail: bool) -> Response:
+    with lifecycle().uow.read() as session:
+        found = public_photo(session, photo_id)
+        kind, content_type, digest = found.kind, found.content_type, found.sha256
+        relative = found.thumbnail_path if thumbnail else found.path
+    # Videos are kept as sent, metadata included, so they are not served to the public.
+    if kind != "photo" or relative is None:
+        raise NotFound("Không có ảnh này.", "There is no such picture.")
+    path = MediaStore(current_app.config["MEDIA_ROOT"]).path(relative)
+    if not path.is_file():
+        raise NotFound("Không có ảnh này.", "There is no such picture.")
+    return send_file(
+        path,
+        mimetype="image/jpeg" if thumbnail else content_type,
+        etag=digest + ("-thumbnail" if thumbnail else ""),
+        conditional=True,
+        max_age=86400,
+    )
+
+
+def _listing(args: Any, default_size: int) -> tuple[Filters, int, int]:
+    errors: list[FieldError] = []
+
+    def day(name: str) -> date | None:
+        raw = args.get(name)
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            errors.append(
+                FieldError(
+                    name,
+                    f"Ngày '{raw}' không hợp lệ: viết theo dạng YYYY-MM-DD.",
+                    f"The date '{raw}' is not valid: write it as YYYY-MM-DD.",
+                )
+            )
+            return None
+
+    def whole(name: str, default: int, high: int) -> int:
+        raw = args.get(name)
+        if raw is None or raw == "":
+            return default
+        if raw.isdigit() and 1 <= int(raw) <= high:
+            return int(raw)
+        errors.append(
+            FieldError(
+                name,
+                f"'{name}' phải là số nguyên từ 1 đến {high}.",
+                f"'{name}' must be a whole number from 1 to {high}.",
+            )
+        )
+        return default
+
+    filters = Filters(
+        sector=args.get("sector") or None,
+        area=args.get("area") or None,
+        since=day("since"),
+        until=day("until"),
+        text=args.get("q") or None,
+    )
+    number = whole("page", 1, 1_000_000)
+    size = whole("size", default_size, MAX_PAGE_SIZE)
+    if errors:
+        raise inputs.invalid(errors)
+    return filters, number, size
+
+
+# -- the reporter's answer to the result (Đ11) ---------------------------------------------------
+
+
+@api.post("/reports/<code>/replies")
+@rate_limited
+@idempotent
+def reply(code: str) -> Response:
+    """The reporter asks for clarification of the result (Đ11.1)."""
+    token = _required_token()
+    text = inputs.reply_text(_json_body(), snapshot().portal.content_max_chars)
+    return _reporter_answer(_act(code, token, "reply", text=text), 201)
+
+
+@api.post("/reports/<code>/rating")
+@rate_limited
+@idempotent
+def rate(code: str) -> Response:
+    """The reporter rates the result: hài lòng, chấp nhận được, không hài lòng (Đ11.2)."""
+    token = _required_token()
+    value = inputs.rating_value(_json_body())
+    return _reporter_answer(_act(code, token, "rate", rating=value), 200)
+
+
+def _act(code: str, token: str, action: str, **values: Any) -> Tracking:
+    """Do ``action`` as the reporter on the version just read; a change in between is a 409."""
+    life, snap = lifecycle(), snapshot()
+    with life.uow.read() as session:
+        before = tracking(session, snap, code, token)
+    life.perform(REPORTER, code, action, version=before.version, token=token, **values)
+    with life.uow.read() as session:
+        return tracking(session, snap, code, token)
+
+
+def _reporter_answer(view: Tracking, status: int) -> Response:
+    response = jsonify(views.reporter_view(view, lifecycle().zone))
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _token() -> str | None:
+    return request.headers.get(TOKEN_HEADER) or request.args.get("token") or None
+
+
+def _required_token() -> str:
+    token = _token()
+    if token is None:
+        detail = "Cần mã theo dõi (tiêu đề X-Tracking-Token) được cấp khi gửi phản ánh."
+        detail_en = "The tracking token given with the report is required (X-Tracking-Token)."
+        raise ApiProblem(
+            401,
+            detail,
+            detail_en,
+            code="tracking_token_required",
+            errors=[FieldError(TOKEN_HEADER, detail, detail_en)],
+        )
+    return token
+
+
+def _json_body() -> dict[str, Any]:
+    if not request.is_json:
+        raise _unsupported("application/json")
+    return inputs.json_object(request.get_json(silent=True))
+
+
+def _unsupported(accepted: str) -> ApiProblem:
+    return ApiProblem(
+        415,
+        f"Kiểu dữ liệu '{request.mimetype or 'không rõ'}' không được hỗ trợ; chỉ nhận {accepted}.",
+        f"The content type '{request.mimetype}' is not supported; send {accepted}.",
+        code="unsupported_media_type",
+    )

@@ -1,0 +1,259 @@
+"""What Open311 shows: services (the sectors) and service requests (reports), as plain data.
+
+Which reports, and what of them:
+
+* A **published** report (state ``published``, not confidential) is shown in full as the public
+  sees it on the portal: the set of such reports and their public fields come only from
+  :func:`engine.services.public.published_reports` / ``published_report``; this module adds the
+  non-identifying place columns the portal view leaves out (coordinates, responsible agency, area
+  code) for those same reports, read from ``reports`` alone, and links its first photo on the
+  portal (``media_url``, the portal's public photo route). Its status is ``closed``.
+* A report **sent through Open311** (channel ``open311``) can be followed by its id before it is
+  published: only its id, status (``open``, or ``closed`` once rejected), the state's Vietnamese
+  label, the sector and the dates — never its content, place or anything of the reporter.
+* Nothing else is shown, ever: a confidential report, a state secret, a report answered privately
+  or restricted, and a report from another channel not yet published all answer 404, with the same
+  words as a report that does not exist.
+
+The reporter's identity is never read here: no query in this module touches ``reporters``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.routing import BuildError
+
+from engine.config.snapshot import Sector, Snapshot
+from engine.services.errors import NotFound
+from engine.services.public import (
+    Filters,
+    Photo,
+    PublicReport,
+    published_report,
+    published_reports,
+)
+from engine.store.models import Clock, Report
+from engine.workflow import STATE_LABELS_VI, State
+
+CHANNEL = "open311"
+GROUP = "Phản ánh hiện trường"
+#: GeoReport v2 limits a request's description to 4000 characters; ours may hold 5000.
+DESCRIPTION_MAX = 4000
+#: States whose reports are never shown, whatever their channel (Đ5.4, Đ10.2–10.3).
+HIDDEN_STATES = frozenset({State.ANSWERED_PRIVATELY, State.RESTRICTED})
+CLOSED_STATES = frozenset({State.REJECTED, State.PUBLISHED})
+#: How many published reports are read from the database at a time while listing.
+BATCH = 200
+#: The longest span a list may cover (GeoReport v2: "may not span more than 90 days").
+SPAN = timedelta(days=90)
+
+
+# -- services ------------------------------------------------------------------------------------
+
+
+def offered(snapshot: Snapshot, today: date) -> list[Sector]:
+    """The sectors in force today, in the configuration's order."""
+    return [s for s in snapshot.sectors.values() if s.effective.covers(today)]
+
+
+def service(sector: Sector) -> dict[str, Any]:
+    return {
+        "service_code": sector.code,
+        "service_name": sector.name,
+        "description": sector.description.strip(),
+        "metadata": bool(attributes(sector)),
+        "type": "realtime",
+        "keywords": ", ".join(sector.keywords),
+        "group": GROUP,
+    }
+
+
+def attributes(sector: Sector) -> list[dict[str, Any]]:
+    """The extra fields of a sector's reports. Sectors have none yet (they come with issue 6)."""
+    return []
+
+
+def service_definition(sector: Sector) -> dict[str, Any]:
+    return {"service_code": sector.code, "attributes": attributes(sector)}
+
+
+# -- service requests ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """The published reports a list asks for: submitted in ``[start, end]``, of one sector."""
+
+    start: datetime
+    end: datetime
+    sector: str | None = None
+
+
+def published_requests(
+    session: Session, snapshot: Snapshot, window: Window, limit: int
+) -> list[dict[str, Any]]:
+    """Published reports submitted in the window, newest publication first, at most ``limit``."""
+    zone = ZoneInfo(snapshot.calendar.timezone)
+    filters = Filters(
+        sector=window.sector,
+        since=window.start.astimezone(zone).date(),
+        until=window.end.astimezone(zone).date(),
+    )
+    found: list[dict[str, Any]] = []
+    number = 1
+    while len(found) < limit:
+        page = published_reports(session, snapshot, filters, number, BATCH)
+        chosen = [r for r in page.items if window.start <= r.submitted_at <= window.end]
+        places = _places(session, [r.code for r in chosen])
+        found.extend(_published(r, places.get(r.code), snapshot) for r in chosen)
+        if number >= page.pages:
+            break
+        number += 1
+    return found[:limit]
+
+
+def request_by_id(session: Session, snapshot: Snapshot, code: str) -> dict[str, Any]:
+    """One request by its id (our report code), if it may be shown; else :class:`NotFound`."""
+    try:
+        item = published_report(session, snapshot, code)
+    except NotFound:  # its message names the code: answer with ours
+        return _followed(session, snapshot, code)
+    return _published(item, _places(session, [code]).get(code), snapshot)
+
+
+def requests_by_id(session: Session, snapshot: Snapshot, codes: Iterable[str]) -> list[dict]:
+    """The requests among ``codes`` that may be shown, in the order asked; others are left out."""
+    found = []
+    for code in codes:
+        try:
+            found.append(request_by_id(session, snapshot, code))
+        except NotFound:
+            continue
+    return found
+
+
+def not_found() -> NotFound:
+    """The one answer for a report that does not exist and for one that may not be shown.
+
+    It does not repeat the id: an answer never carries the code of a report it may not show.
+    """
+    return NotFound(
+        "Không có yêu cầu này, hoặc yêu cầu không được công khai qua Open311.",
+        "There is no such service request, or it is not available through Open311.",
+    )
+
+
+@dataclass(frozen=True)
+class _Place:
+    latitude: float | None
+    longitude: float | None
+    agency: str | None
+
+
+def _places(session: Session, codes: list[str]) -> dict[str, _Place]:
+    """Coordinates and agency of published, non-confidential reports (explicit columns only)."""
+    if not codes:
+        return {}
+    rows = session.execute(
+        select(Report.code, Report.latitude, Report.longitude, Report.agency).where(
+            Report.code.in_(codes),
+            Report.state == State.PUBLISHED,
+            Report.confidential.is_(False),
+        )
+    ).all()
+    return {row.code: _Place(row.latitude, row.longitude, row.agency) for row in rows}
+
+
+def _published(item: PublicReport, place: _Place | None, snapshot: Snapshot) -> dict[str, Any]:
+    zone = ZoneInfo(snapshot.calendar.timezone)
+    agency = snapshot.agencies.get(place.agency or "") if place else None
+    where = ", ".join(part for part in (item.address, item.area_name) if part)
+    return {
+        "service_request_id": item.code,
+        "status": "closed",
+        "status_notes": item.result,
+        "service_name": item.sector_name,
+        "service_code": item.sector or "",
+        "description": _shortened(item.content),
+        "agency_responsible": agency.name if agency else None,
+        "requested_datetime": instant(item.submitted_at, zone),
+        "updated_datetime": instant(item.published_at, zone),
+        "address": where or None,
+        "address_id": item.area,
+        "lat": place.latitude if place else None,
+        "long": place.longitude if place else None,
+        "media_url": _media_url(item.photos),
+    }
+
+
+def _media_url(photos: tuple[Photo, ...]) -> str | None:
+    """The portal's address of the report's first photo (served only while it is public)."""
+    photo = next((p for p in photos if p.kind == "photo"), None)
+    if photo is None:
+        return None
+    try:
+        return url_for("portal.photo", attachment_id=photo.id, _external=True)
+    except BuildError:  # a portal without its photo route: no link rather than a broken one
+        return None
+
+
+def _followed(session: Session, snapshot: Snapshot, code: str) -> dict[str, Any]:
+    """The status of a report sent through Open311 and not (or no longer) published."""
+    row = session.execute(
+        select(
+            Report.id,
+            Report.code,
+            Report.state,
+            Report.sector,
+            Report.suggested_sector,
+            Report.submitted_at,
+            Report.updated_at,
+        ).where(
+            Report.code == code,
+            Report.channel == CHANNEL,
+            Report.confidential.is_(False),
+            Report.state_secret.is_(False),
+            Report.state.not_in([*HIDDEN_STATES, State.PUBLISHED]),
+        )
+    ).one_or_none()
+    if row is None:
+        raise not_found()
+    zone = ZoneInfo(snapshot.calendar.timezone)
+    state = State(row.state)
+    sector_code = row.sector or row.suggested_sector or ""
+    sector = snapshot.sectors.get(sector_code)
+    closed = state in CLOSED_STATES
+    due = None
+    if not closed:
+        due = session.scalars(
+            select(Clock.due_at)
+            .where(Clock.report_id == row.id, Clock.stopped_at.is_(None), Clock.paused_at.is_(None))
+            .order_by(Clock.due_at.desc())
+        ).first()
+    return {
+        "service_request_id": row.code,
+        "status": "closed" if closed else "open",
+        "status_notes": STATE_LABELS_VI[state],
+        "service_name": sector.name if sector else None,
+        "service_code": sector_code,
+        "requested_datetime": instant(row.submitted_at, zone),
+        "updated_datetime": instant(row.updated_at, zone),
+        "expected_datetime": instant(due, zone) if due else None,
+    }
+
+
+def instant(value: datetime | None, zone: ZoneInfo) -> str | None:
+    """RFC 3339 in the province's time, e.g. ``2026-04-22T08:00:00+07:00``."""
+    return value.astimezone(zone).isoformat(timespec="seconds") if value else None
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 1] + "…"
