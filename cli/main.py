@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from cli.runtime import CONFIG_OPTION, Failure, snapshot
 from engine.config.errors import ConfigInvalid
@@ -193,6 +194,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("phananh: đã dừng", err=True)
+        return 1
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        click.echo(
+            f"phananh: lỗi: cơ sở dữ liệu chưa sẵn sàng ({reason}); "
+            "chạy 'phananh db upgrade' hoặc kiểm tra DATABASE_URL",
+            err=True,
+        )
         return 1
     return code if isinstance(code, int) else 0
 

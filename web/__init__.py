@@ -42,6 +42,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
     )
     app.config.update(settings or {})
+    app.json.ensure_ascii = False  # Vietnamese stays readable in JSON answers (UTF-8)
     snapshot = load(app.config["CONFIG_DIR"])
     app.extensions["phananh.snapshot"] = snapshot
     runtime.init_app(app, snapshot)

@@ -158,3 +158,12 @@ def test_console_script_is_installed_and_never_tracebacks() -> None:
     assert done.returncode == 2
     assert done.stdout == "" and "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def test_a_database_without_tables_is_one_line_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    code, out, err = run(capsys, "audit", "verify")
+    assert_one_line_failure(code, out, err, 1)
+    assert "phananh db upgrade" in err
