@@ -169,8 +169,9 @@ def _register() -> None:
     from cli.demo import demo
     from cli.mail import mail_fetch, mail_gateway
     from cli.records import audit_group, report
+    from cli.users import user
 
-    for command in (db, demo, report, audit_group, apikey, mail_gateway, mail_fetch):
+    for command in (db, demo, report, audit_group, apikey, user, mail_gateway, mail_fetch):
         cli.add_command(command)
 
 

@@ -1,7 +1,25 @@
-"""Staff accounts: creating them and checking passwords, with a salted, slow hash (scrypt).
+"""Staff accounts: creating them, checking passwords, the sign-in rule, API bearer tokens.
 
-The hash is ``scrypt$N$r$p$salt$digest`` so that its cost can be raised later without breaking the
-passwords already stored.
+Passwords are kept only as a salted, slow hash (scrypt), written ``scrypt$N$r$p$salt$digest`` so
+that the cost can be raised later without breaking the passwords already stored.
+
+The sign-in rule (:func:`authenticate`, :func:`verify_totp`) is shared by the staff pages and the
+API's token endpoint:
+
+* one answer for an unknown username and for a wrong password, after the same work (one scrypt),
+  so that usernames cannot be probed;
+* ``max_failures`` wrong passwords or codes in a row lock the account for ``lock_minutes``; a
+  locked account is refused even with the right password, with the time to try again; a complete
+  sign-in resets the count;
+* an account with a TOTP secret, or of a role that requires one, must give a code as well; the
+  count is reset only once the code is right, so knowing the password does not give unlimited
+  guesses at the code.
+
+A refusal raises :class:`SignInRefused` *after* writing the count to the session: the caller must
+catch it inside its unit of work, so that the count is committed.
+
+API tokens are random (``secrets.token_urlsafe(32)``), shown once, and stored as their SHA-256;
+one is refused once expired or revoked, or once its account is deactivated.
 """
 
 from __future__ import annotations
@@ -9,17 +27,40 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cache
+from typing import NoReturn
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import pyotp
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine.store.models import User
+from engine.store.models import ApiToken, User
+from engine.timefmt import when_vi
 from engine.workflow import Role
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 10
+#: Longer input is refused before hashing: a password is not a document.
+MAX_PASSWORD = 1024
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,59}")
+#: Roles that act for one agency (Đ14.1: its leader and its focal officer) and must name it.
+AGENCY_ROLES = frozenset({Role.OFFICER, Role.LEADER})
+#: Roles that have accounts: everyone but the citizen who reports.
+STAFF_ROLES = tuple(r for r in Role if r is not Role.REPORTER)
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+TOTP_DIGITS = re.compile(r"\d{6}")
+TOKEN_MAX = 200
+
+WRONG_VI = "Tên đăng nhập hoặc mật khẩu không đúng."
+WRONG_EN = "The username or password is wrong."
+
+
+# -- passwords -------------------------------------------------------------------------------------
 
 
 def hash_password(password: str) -> str:
@@ -32,6 +73,8 @@ def hash_password(password: str) -> str:
 
 
 def check_password(password: str, stored: str) -> bool:
+    if len(password) > MAX_PASSWORD:
+        return False
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
     except ValueError:
@@ -45,6 +88,30 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+@cache
+def dummy_hash() -> str:
+    """What an unknown username's password is checked against, so that it costs the same time."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def normal_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` can't be an account's password (Vietnamese, with the English), or None."""
+    if len(password) < MIN_PASSWORD:
+        return f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự (password too short)."
+    if len(password) > MAX_PASSWORD:
+        return f"Mật khẩu dài quá {MAX_PASSWORD} ký tự (password too long)."
+    if not password.strip():
+        return "Mật khẩu không được chỉ gồm khoảng trắng (password is blank)."
+    return None
+
+
+# -- accounts --------------------------------------------------------------------------------------
+
+
 def create_user(
     session: Session,
     username: str,
@@ -53,19 +120,310 @@ def create_user(
     *,
     display_name: str | None = None,
     agency: str | None = None,
+    email: str | None = None,
+    at: datetime | None = None,
 ) -> User:
-    """Add an account; refuse a short password or a name already taken."""
-    if len(password) < MIN_PASSWORD:
-        raise ValueError(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự (password too short).")
-    if session.scalars(select(User).where(User.username == username)).first() is not None:
+    """Add an account; refuse a short password, a bad or taken name, or an agency out of place.
+
+    Officers and leaders work for one agency and must name it; other staff must not (whether the
+    agency exists is for the caller to check against the configuration).
+    """
+    username = normal_username(username)
+    if not USERNAME.fullmatch(username):
+        raise ValueError(
+            f"Tên đăng nhập '{username}' không hợp lệ: 2–60 ký tự a-z, 0-9, dấu chấm, gạch "
+            "ngang, gạch dưới, bắt đầu bằng chữ hoặc số (invalid username)."
+        )
+    problem = password_problem(password)
+    if problem:
+        raise ValueError(problem)
+    role = Role(role)
+    if role is Role.REPORTER:
+        raise ValueError("Người phản ánh không có tài khoản cán bộ (reporters have no account).")
+    if role in AGENCY_ROLES and not agency:
+        raise ValueError(
+            f"Vai trò {role.value} cần cơ quan (--agency MÃ) (an {role.value} needs an agency)."
+        )
+    if role not in AGENCY_ROLES and agency:
+        raise ValueError(
+            f"Vai trò {role.value} không thuộc cơ quan nào; bỏ --agency "
+            f"(an {role.value} has no agency)."
+        )
+    if find_user(session, username) is not None:
         raise ValueError(f"Tài khoản '{username}' đã tồn tại (username taken).")
     user = User(
         username=username,
-        display_name=display_name or username,
+        display_name=(display_name or "").strip() or username,
         role=role,
         agency=agency,
+        email=(email or "").strip() or None,
         password_hash=hash_password(password),
-        created_at=datetime.now(UTC),
+        created_at=at or datetime.now(UTC),
+        active=True,
+        failed_logins=0,
     )
     session.add(user)
     return user
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalars(select(User).where(User.username == normal_username(username))).first()
+
+
+def existing(session: Session, username: str) -> User:
+    """The account named ``username``; ``ValueError`` when there is none."""
+    user = find_user(session, username)
+    if user is None:
+        raise ValueError(f"Không có tài khoản '{normal_username(username)}' (no such account).")
+    return user
+
+
+def all_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def deactivate(session: Session, username: str, now: datetime) -> User:
+    """Stop an account: its sessions end at their next request, its API tokens are revoked."""
+    user = existing(session, username)
+    user.active = False
+    revoke_tokens(session, user, now)
+    return user
+
+
+def activate(session: Session, username: str) -> User:
+    user = existing(session, username)
+    user.active = True
+    return user
+
+
+def unlock(session: Session, username: str) -> User:
+    """Lift a lock-out and forget the failures counted so far."""
+    user = existing(session, username)
+    user.failed_logins = 0
+    user.locked_until = None
+    return user
+
+
+def reset_totp(session: Session, username: str) -> User:
+    """Forget the account's TOTP secret (a lost phone): it sets up a new one at the next sign-in
+    if its role requires one."""
+    user = existing(session, username)
+    user.totp_secret = None
+    return user
+
+
+# -- signing in ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignInPolicy:
+    """How sign-in is guarded. ``totp_roles`` are the role codes whose accounts need a TOTP code;
+    an account that has set up a secret needs one whatever its role."""
+
+    max_failures: int = 5
+    lock_minutes: int = 15
+    totp_roles: frozenset[str] = frozenset()
+    zone: tzinfo = VIETNAM
+
+    def needs_totp(self, user: User) -> bool:
+        return bool(user.totp_secret) or user.role in self.totp_roles
+
+
+class SignInRefused(Exception):
+    """A refused sign-in: a sentence in Vietnamese and in English; ``locked_until`` when locked.
+
+    ``reason`` is ``wrong`` (unknown username or wrong password), ``code`` (wrong TOTP code),
+    ``locked`` or ``inactive``.
+    """
+
+    def __init__(
+        self,
+        message_vi: str,
+        message_en: str,
+        locked_until: datetime | None = None,
+        *,
+        reason: str = "wrong",
+    ) -> None:
+        super().__init__(message_en)
+        self.message_vi = message_vi
+        self.message_en = message_en
+        self.locked_until = locked_until
+        self.reason = reason
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    now: datetime,
+    policy: SignInPolicy = SignInPolicy(),
+) -> User:
+    """The password step. Returns the account, or raises :class:`SignInRefused`.
+
+    When the account needs no TOTP code, the sign-in is complete here (count reset,
+    ``last_login_at``); otherwise it is completed by :func:`verify_totp`.
+    """
+    user = find_user(session, username) if len(username) <= 200 else None
+    if user is None:
+        check_password(password, dummy_hash())
+        raise SignInRefused(WRONG_VI, WRONG_EN)
+    _forget_expired_lock(user, now)
+    if _is_locked(user, now):
+        check_password(password, dummy_hash())
+        raise _locked(user, policy)
+    if not check_password(password, user.password_hash):
+        _count_failure(session, user, now, policy, SignInRefused(WRONG_VI, WRONG_EN))
+    if not user.active:
+        raise SignInRefused(
+            "Tài khoản này đã ngừng hoạt động; hãy liên hệ quản trị hệ thống.",
+            "This account has been deactivated; contact the administrator.",
+            reason="inactive",
+        )
+    if not policy.needs_totp(user):
+        complete_sign_in(user, now)
+    return user
+
+
+def verify_totp(
+    session: Session, user: User, code: str, now: datetime, policy: SignInPolicy = SignInPolicy()
+) -> None:
+    """The second step: ``code`` from the account's authenticator app. A wrong code counts as a
+    failed sign-in; a right one completes the sign-in."""
+    _forget_expired_lock(user, now)
+    if _is_locked(user, now):
+        raise _locked(user, policy)
+    if not user.active:
+        raise SignInRefused(
+            "Tài khoản này đã ngừng hoạt động; hãy liên hệ quản trị hệ thống.",
+            "This account has been deactivated; contact the administrator.",
+            reason="inactive",
+        )
+    if not user.totp_secret or not totp_matches(user.totp_secret, code, now):
+        _count_failure(
+            session,
+            user,
+            now,
+            policy,
+            SignInRefused(
+                "Mã xác thực không đúng hoặc đã hết hạn; hãy nhập mã đang hiện trên ứng dụng.",
+                "The authentication code is wrong or has expired.",
+                reason="code",
+            ),
+        )
+    complete_sign_in(user, now)
+
+
+def complete_sign_in(user: User, now: datetime) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+
+
+def _is_locked(user: User, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def _forget_expired_lock(user: User, now: datetime) -> None:
+    """A lock that has run out starts a new count."""
+    if user.locked_until is not None and user.locked_until <= now:
+        user.locked_until = None
+        user.failed_logins = 0
+
+
+def _locked(user: User, policy: SignInPolicy) -> SignInRefused:
+    until = user.locked_until
+    assert until is not None
+    when = when_vi(until, policy.zone)
+    return SignInRefused(
+        "Tài khoản tạm thời bị khóa vì đăng nhập sai nhiều lần liên tiếp; "
+        f"vui lòng thử lại sau {when}.",
+        f"The account is locked after repeated failed sign-ins; try again after {when}.",
+        until,
+        reason="locked",
+    )
+
+
+def _count_failure(
+    session: Session, user: User, now: datetime, policy: SignInPolicy, refusal: SignInRefused
+) -> NoReturn:
+    """Add one failure in the database itself (concurrent failures all count); lock at the limit."""
+    session.execute(
+        update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+    )
+    session.refresh(user, ["failed_logins"])
+    if user.failed_logins >= policy.max_failures:
+        user.locked_until = now + timedelta(minutes=policy.lock_minutes)
+        raise _locked(user, policy)
+    raise refusal
+
+
+# -- TOTP (RFC 6238, as authenticator apps make it) -----------------------------------------------
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, username: str, issuer: str) -> str:
+    """The ``otpauth://`` address an authenticator app reads (from a QR code, or typed)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
+
+
+def totp_matches(secret: str, code: str, now: datetime) -> bool:
+    """Is ``code`` the code of ``now`` (or of the 30 seconds either side, for clock drift)?"""
+    code = re.sub(r"\s", "", code or "")
+    if not TOTP_DIGITS.fullmatch(code):
+        return False
+    return pyotp.TOTP(secret).verify(code, for_time=int(now.timestamp()), valid_window=1)
+
+
+def enable_totp(user: User, secret: str) -> None:
+    if user.totp_secret:
+        raise ValueError(
+            "Tài khoản đã bật xác thực hai bước (two-factor authentication is already set up)."
+        )
+    user.totp_secret = secret
+
+
+# -- API tokens ------------------------------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session, user: User, now: datetime, lifetime: timedelta
+) -> tuple[str, ApiToken]:
+    """A new bearer token for ``user``: the token itself (shown once) and its stored row."""
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=now + lifetime
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def token_owner(session: Session, token: str, now: datetime) -> tuple[ApiToken, User] | None:
+    """The token's row and its account, if the token is known, unexpired, unrevoked and its
+    account active."""
+    if not token or len(token) > TOKEN_MAX:
+        return None
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return row, user
+
+
+def revoke_tokens(session: Session, user: User, now: datetime) -> int:
+    """Revoke every token of ``user`` still in force; returns how many."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

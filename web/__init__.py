@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.config.loader import DEFAULT_DIRECTORY, load
 from engine.store import database_url
-from web import errors, formatting, runtime
+from web import auth, errors, formatting, runtime
 from web.api import api
 from web.limits import limiter
 from web.open311 import open311
@@ -48,10 +48,11 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     runtime.init_app(app, snapshot)
     formatting.init_app(app)
     errors.init_app(app)
+    auth.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     for machine_facing in (api, open311):  # token- and key-authenticated, no browser session
         csrf.exempt(machine_facing)
-    for blueprint in (public, portal, api, open311):
+    for blueprint in (public, portal, auth.auth, api, open311):
         app.register_blueprint(blueprint)
     return app

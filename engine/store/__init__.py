@@ -3,10 +3,12 @@
 from engine.store.db import UnitOfWork, database_url, make_engine
 from engine.store.models import (
     ApiKey,
+    ApiToken,
     Attachment,
     Base,
     Clock,
     ConfigVersion,
+    Disclosure,
     Event,
     Extension,
     IdempotentRequest,
@@ -21,10 +23,12 @@ from engine.store.models import (
 
 __all__ = [
     "ApiKey",
+    "ApiToken",
     "Attachment",
     "Base",
     "Clock",
     "ConfigVersion",
+    "Disclosure",
     "Event",
     "Extension",
     "IdempotentRequest",

@@ -252,7 +252,13 @@ class Event(Base):
 class OutboxMessage(Base):
     """A message to send after the transaction commits (e-mail, webhook), at least once.
 
-    ``dedup_key`` lets the receiver see it at most once; the worker (staff-side issue) reads this.
+    ``dedup_key`` lets the receiver see it at most once. The worker (:mod:`engine.worker`) claims a
+    row by setting ``claimed_by`` and a lease ``claimed_until`` in a short transaction of its own,
+    handles it, then sets ``sent_at``; a worker that dies in between leaves the row to be claimed
+    again once the lease has passed. A failed attempt counts in ``attempts``, says why in
+    ``last_error`` and waits until ``next_attempt_at``; after the last attempt the row is
+    ``parked`` for a person to look at. A notice the worker turned into deliveries (rows of kind
+    ``mail`` and ``webhook``) is marked sent when they are queued.
     """
 
     __tablename__ = "outbox"
@@ -268,6 +274,9 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     parked: Mapped[bool] = mapped_column(default=False)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class User(Base):
@@ -287,6 +296,38 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    email: Mapped[str | None] = mapped_column(String(254))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A bearer token for a staff account's use of the API; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class Disclosure(Base):
+    """A reporter's details handed to a competent authority on its request (Đ13.7), on record."""
+
+    __tablename__ = "disclosures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    disclosed_at: Mapped[datetime]
+    disclosed_by: Mapped[str] = mapped_column(String(100))
+    authority: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class IdempotentRequest(Base):
@@ -335,7 +376,7 @@ class InboundMessage(Base):
     received_at: Mapped[datetime]
     sender: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(String(500))
-    message_id: Mapped[str | None] = mapped_column(String(500), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(500), unique=True)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(20))  # report | failed
     error: Mapped[str | None] = mapped_column(Text)
