@@ -170,8 +170,10 @@ def _register() -> None:
     from cli.mail import mail_fetch, mail_gateway
     from cli.records import audit_group, report
     from cli.users import user
+    from cli.worker import worker
 
-    for command in (db, demo, report, audit_group, apikey, user, mail_gateway, mail_fetch):
+    commands = (db, demo, report, audit_group, apikey, user, mail_gateway, mail_fetch, worker)
+    for command in commands:
         cli.add_command(command)
 
 

@@ -13,10 +13,13 @@ from engine.config.snapshot import (
     CalendarConfig,
     Duration,
     Effective,
+    NotifyConfig,
     PortalConfig,
+    RetryPolicy,
     Route,
     Sector,
     SlaConfig,
+    SmtpConfig,
     Snapshot,
     StepDeadline,
     Template,
@@ -51,6 +54,9 @@ def agency(data: dict[str, Any]) -> Agency:
         area=data.get("area"),
         handling_limit=Duration.parse(data.get("handling_limit", "6d")),
         effective=effective(data),
+        email=data.get("email"),
+        webhook_url=data.get("webhook_url"),
+        webhook_secret_env=data.get("webhook_secret_env"),
     )
 
 
@@ -139,6 +145,46 @@ def portal(data: dict[str, Any] | None) -> PortalConfig:
     )
 
 
+#: The usual port of each kind of SMTP connection, when ``notify.yaml`` names none.
+DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+
+
+def notify(data: dict[str, Any] | None) -> NotifyConfig:
+    """``notify.yaml`` (validated) → :class:`NotifyConfig`; absent keys keep the defaults."""
+    if not data:
+        return NotifyConfig()
+    defaults = NotifyConfig()
+    mail = data.get("smtp") or {}
+    retry = data.get("retry") or {}
+    digest = data.get("digest") or {}
+    base = SmtpConfig()
+    hour = digest.get("hour")
+    return NotifyConfig(
+        smtp=SmtpConfig(
+            host=mail.get("host", base.host),
+            port=mail.get("port", DEFAULT_PORTS.get(mail.get("security", ""), base.port)),
+            security=mail.get("security", base.security),
+            username_env=mail.get("username_env"),
+            password_env=mail.get("password_env"),
+            sender=mail.get("sender", base.sender),
+            timeout_seconds=mail.get("timeout_seconds", base.timeout_seconds),
+        ),
+        ioc_email=data.get("ioc_email"),
+        public_base_url=str(data.get("public_base_url", "")).rstrip("/"),
+        retry=RetryPolicy(
+            max_attempts=retry.get("max_attempts", defaults.retry.max_attempts),
+            base_seconds=retry.get("base_seconds", defaults.retry.base_seconds),
+            max_seconds=retry.get("max_seconds", defaults.retry.max_seconds),
+        ),
+        digest_at=None
+        if digest.get("enabled") is False
+        else (time.fromisoformat(hour) if hour else defaults.digest_at),
+        webhook_timeout_seconds=(data.get("webhook") or {}).get(
+            "timeout_seconds", defaults.webhook_timeout_seconds
+        ),
+    )
+
+
 def snapshot(
     sectors: dict[str, Any],
     areas: dict[str, Any],
@@ -146,6 +192,7 @@ def snapshot(
     templates: dict[str, str],
     source: str,
     portal_data: dict[str, Any] | None = None,
+    notify_data: dict[str, Any] | None = None,
 ) -> Snapshot:
     province = areas.get("province") or {}
     return Snapshot(
@@ -161,4 +208,5 @@ def snapshot(
         portal=portal(portal_data),
         province=province.get("name", ""),
         source=source,
+        notify=notify(notify_data),
     )

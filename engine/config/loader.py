@@ -2,11 +2,17 @@
 
 ``load(directory)`` returns one immutable :class:`Snapshot` or raises :class:`ConfigInvalid`
 carrying every error found — a bad file never half-replaces a good configuration.
+
+Templates: ``templates/*.j2`` (the Phụ lục 2 result, required) and ``templates/mail/*.j2`` (the
+worker's mails, one per kind of notice, optional here — the worker refuses to start without the
+ones it needs); each is compiled and tried on its sample context, so a broken one is a
+``FILE:LINE`` error. ``notify.yaml`` (optional, like ``portal.yaml``) configures the worker.
 """
 
 from __future__ import annotations
 
 import os
+from email.utils import getaddresses
 from pathlib import Path
 
 from engine import templates as sandbox
@@ -68,6 +74,8 @@ def load(directory: str | os.PathLike[str] = DEFAULT_DIRECTORY) -> Snapshot:
         errors.extend(cross_check(sources["sectors"], sources["areas"], sources["sla"]))
     if "portal" in sources:
         errors.extend(check_portal(sources["portal"]))
+    if "notify" in sources:
+        errors.extend(_check_notify(sources["notify"]))
     if errors:
         raise ConfigInvalid(errors)
     return build.snapshot(
@@ -77,6 +85,7 @@ def load(directory: str | os.PathLike[str] = DEFAULT_DIRECTORY) -> Snapshot:
         templates,
         str(root),
         sources["portal"].data if "portal" in sources else None,
+        sources["notify"].data if "notify" in sources else None,
     )
 
 
@@ -93,6 +102,17 @@ def _templates(folder: Path) -> tuple[dict[str, str], list[ConfigError]]:
                 )
             )
         found[path.name] = text
+    mail = folder / "mail"
+    for path in sorted(mail.glob("*.j2")) if mail.is_dir() else []:
+        text = path.read_text(encoding="utf-8")
+        problem = sandbox.check_mail(path.name, text)
+        if problem:
+            errors.append(
+                ConfigError(
+                    _display(path), problem.line, "", problem.message_vi, problem.message_en
+                )
+            )
+        found[f"mail/{path.name}"] = text
     if RESULT_TEMPLATE not in found:
         errors.append(
             ConfigError(
@@ -104,6 +124,27 @@ def _templates(folder: Path) -> tuple[dict[str, str], list[ConfigError]]:
             )
         )
     return found, errors
+
+
+def _check_notify(source: Source) -> list[ConfigError]:
+    """The sender must be one address a mail server accepts, with or without a display name."""
+    sender = ((source.data or {}).get("smtp") or {}).get("sender")
+    if sender is None:
+        return []
+    parsed = getaddresses([sender])
+    if len(parsed) == 1 and "@" in parsed[0][1] and " " not in parsed[0][1]:
+        return []
+    path = ["smtp", "sender"]
+    return [
+        ConfigError(
+            source.file,
+            source.line_of(path),
+            "smtp.sender",
+            f"người gửi '{sender}' không phải một địa chỉ thư, ví dụ "
+            '"Phản ánh hiện trường Vĩnh Long <dttm@vinhlong.gov.vn>"',
+            f"sender '{sender}' is not one e-mail address, e.g. \"Name <box@example.vn>\"",
+        )
+    ]
 
 
 def _display(path: Path) -> str:

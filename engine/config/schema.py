@@ -16,7 +16,7 @@ from engine.config.source import Source
 
 SCHEMA_FILES = ("sectors", "areas", "sla")
 #: Files a configuration may leave out; built-in defaults apply.
-OPTIONAL_FILES = ("portal",)
+OPTIONAL_FILES = ("portal", "notify")
 
 
 @cache
@@ -92,6 +92,19 @@ def _messages(error: ValidationError) -> tuple[str, str]:
         return f"giá trị {inst!r} không phải {val} hợp lệ (ví dụ 2025-07-01)", en
     if v == "const":
         return f"giá trị phải là {val!r}", en
+    if v == "dependentRequired":
+        missing = [
+            f"'{need}'"
+            for key, needs in val.items()
+            if isinstance(inst, dict) and key in inst
+            for need in needs
+            if need not in inst
+        ]
+        names = ", ".join(missing)
+        return (
+            f"thiếu trường {names} đi kèm (ví dụ webhook_url cần webhook_secret_env)",
+            f"missing the accompanying field(s) {names}",
+        )
     if v in ("minItems", "minLength", "minProperties"):
         return "không được để trống", en
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):

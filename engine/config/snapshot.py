@@ -89,7 +89,9 @@ class Agency:
     """A handling agency (cơ quan xử lý, Đ2.3): a department, a People's Committee, an enterprise.
 
     ``area`` is set for a commune-level People's Committee: the area it governs, which is how a
-    route to "the committee of the report's commune" finds it.
+    route to "the committee of the report's commune" finds it. ``email`` is where the worker sends
+    the agency's notices and daily digest; ``webhook_url`` is the agency's own system (R24), sent
+    the same notices signed with the secret in the environment variable ``webhook_secret_env``.
     """
 
     code: str
@@ -99,6 +101,9 @@ class Agency:
     area: str | None = None
     handling_limit: Duration = Duration(6, Unit.DAY)
     effective: Effective = Effective()
+    email: str | None = None
+    webhook_url: str | None = None
+    webhook_secret_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +215,48 @@ class PortalConfig:
 
 
 @dataclass(frozen=True)
+class SmtpConfig:
+    """The mail server the worker sends through; credentials come from environment variables."""
+
+    host: str = "localhost"
+    port: int = 25
+    #: ``none``, ``starttls`` (upgrade a plain connection) or ``ssl`` (TLS from the start).
+    security: str = "none"
+    username_env: str | None = None
+    password_env: str | None = None
+    sender: str = "Phản ánh hiện trường <phananh@localhost>"
+    timeout_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempt ``n`` (1-based) failed → wait ``base_seconds * 2**(n-1)``, at most ``max_seconds``."""
+
+    max_attempts: int = 8
+    base_seconds: int = 60
+    max_seconds: int = 6 * 3600
+
+    def delay_seconds(self, attempts: int) -> int:
+        return min(self.base_seconds * 2 ** max(attempts - 1, 0), self.max_seconds)
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """How the worker reaches people and systems (``notify.yaml``; built-in defaults without it).
+
+    ``digest_at`` is the local time after which each day's digests are queued; ``None`` turns them
+    off. ``public_base_url`` makes the links in mails (``https://…`` without a trailing slash).
+    """
+
+    smtp: SmtpConfig = SmtpConfig()
+    ioc_email: str | None = None
+    public_base_url: str = ""
+    retry: RetryPolicy = RetryPolicy()
+    digest_at: time | None = time(17, 30)
+    webhook_timeout_seconds: int = 15
+
+
+@dataclass(frozen=True)
 class Template:
     name: str
     source: str
@@ -229,6 +276,7 @@ class Snapshot:
     portal: PortalConfig = PortalConfig()
     province: str = ""
     source: str = ""
+    notify: NotifyConfig = NotifyConfig()
 
     def __post_init__(self) -> None:
         for name in ("sectors", "agencies", "areas", "templates"):

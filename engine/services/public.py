@@ -259,9 +259,12 @@ def tracking(session: Session, snapshot: Snapshot, code: str, token: str) -> Tra
     events = session.scalars(
         select(Event).where(Event.report_id == report.id).order_by(Event.seq)
     ).all()
+    # Only the workflow's steps: records such as a disclosure to an authority (Đ13.7) are not
+    # the reporter's to see.
     steps = tuple(
         Step(e.at, ACTIONS[e.action].label_vi, e.note if e.action in NOTES_FOR_REPORTER else None)
         for e in events
+        if e.action in ACTIONS
     )
     running = session.scalars(
         select(Clock.due_at)

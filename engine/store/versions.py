@@ -15,7 +15,7 @@ from engine.store.models import ConfigVersion
 
 def files_of(directory: Path) -> dict[str, str]:
     """The configuration's files by relative name: the YAML files and the templates."""
-    paths = sorted([*directory.glob("*.yaml"), *directory.glob("templates/*.j2")])
+    paths = sorted([*directory.glob("*.yaml"), *directory.glob("templates/**/*.j2")])
     return {str(p.relative_to(directory)): p.read_text(encoding="utf-8") for p in paths}
 
 

@@ -254,3 +254,117 @@ def test_portal_file_is_optional_and_checked_when_present(conf: Path) -> None:
 def test_portal_map_centre_must_be_inside_the_province(conf: Path) -> None:
     edit(conf / "portal.yaml", "center: [10.05, 106.25]", "center: [21.03, 105.85]")
     assert only(errors_of(conf), "outside the province's bounds").path == "map.center"
+
+
+# -- the worker's configuration: notify.yaml, agencies' addresses, mail templates ---------------
+
+
+def test_notify_file_is_optional_and_checked_when_present(conf: Path) -> None:
+    notify = load(conf).notify
+    assert notify.ioc_email and notify.smtp.sender.endswith("<dttm@vinhlong.gov.vn>")
+    assert notify.digest_at is not None and notify.digest_at.strftime("%H:%M") == "17:30"
+    line = edit(conf / "notify.yaml", "  security: none\n", "  security: tls\n")
+    error = only(errors_of(conf), "'tls'")
+    assert (error.file.endswith("notify.yaml"), error.line, error.path) == (
+        True,
+        line,
+        "smtp.security",
+    )
+    edit(conf / "notify.yaml", "  security: tls\n", "  security: ssl\n")
+    line = edit(conf / "notify.yaml", 'hour: "17:30"', 'hour: "25:00"')
+    assert only(errors_of(conf), "25:00").line == line
+    edit(conf / "notify.yaml", 'hour: "25:00"', 'hour: "16:45"')
+    edit(conf / "notify.yaml", "  port: 25\n", "")
+    loaded = load(conf).notify
+    assert (loaded.smtp.port, loaded.digest_at.strftime("%H:%M")) == (465, "16:45")
+    (conf / "notify.yaml").unlink()
+    assert load(conf).notify.smtp.host == "localhost"
+
+
+def test_notify_secrets_are_variable_names_and_the_sender_an_address(conf: Path) -> None:
+    edit(
+        conf / "notify.yaml", "# username_env: PHANANH_SMTP_USER", "username_env: PHANANH_SMTP_USER"
+    )
+    assert only(errors_of(conf), "'password_env'").path == "smtp"
+    edit(conf / "notify.yaml", "# password_env: PHANANH_SMTP_PASSWORD", "password_env: PASS WORD")
+    assert only(errors_of(conf), "'PASS WORD'").path == "smtp.password_env"
+    edit(conf / "notify.yaml", "password_env: PASS WORD", "password_env: PHANANH_SMTP_PASSWORD")
+    smtp = load(conf).notify.smtp
+    assert (smtp.username_env, smtp.password_env) == ("PHANANH_SMTP_USER", "PHANANH_SMTP_PASSWORD")
+    line = edit(conf / "notify.yaml", 'sender: "Phản ánh', 'sender: "Phản ánh <thiếu địa chỉ>" #')
+    error = only(errors_of(conf), "is not one e-mail address")
+    assert (error.line, error.path) == (line, "smtp.sender")
+
+
+def test_agency_email_and_webhook_fields(conf: Path) -> None:
+    loaded = load(conf)
+    assert loaded.agencies["SXD"].email == "phananh.sxd@example.vn"
+    assert loaded.agencies["SXD"].webhook_url is None
+    sectors = conf / "sectors.yaml"
+    text = sectors.read_text(encoding="utf-8")
+    agency_line = text.count("\n", 0, text.index("  - code: SXD ")) + 1
+    edit(
+        sectors,
+        "    # webhook_url: https://hethong.sxd.example.vn/phananh/webhook\n",
+        "    webhook_url: https://hethong.sxd.example.vn/phananh/webhook\n",
+    )
+    error = only(errors_of(conf), "'webhook_secret_env'")
+    assert error.file.endswith("sectors.yaml") and error.line == agency_line
+    assert "webhook_url cần webhook_secret_env" in error.message_vi
+    edit(
+        sectors,
+        "    # webhook_secret_env: PHANANH_WEBHOOK_SECRET_SXD\n",
+        "    webhook_secret_env: PHANANH_WEBHOOK_SECRET_SXD\n",
+    )
+    sxd = load(conf).agencies["SXD"]
+    assert sxd.webhook_url == "https://hethong.sxd.example.vn/phananh/webhook"
+    assert sxd.webhook_secret_env == "PHANANH_WEBHOOK_SECRET_SXD"
+    line = edit(sectors, "email: phananh.sxd@example.vn", "email: phananh.sxd")
+    assert only(errors_of(conf), "'phananh.sxd'").line == line
+
+
+def test_mail_templates_are_loaded_and_checked(conf: Path) -> None:
+    loaded = load(conf)
+    assert "mail/reporter.received.j2" in loaded.templates
+    assert "ket-qua.txt.j2" in loaded.templates
+
+
+def test_a_broken_mail_template_names_its_file_and_line(conf: Path) -> None:
+    template = conf / "templates" / "mail" / "agency.forwarded.j2"
+    line = edit(template, "Nội dung:\n", "Nội dung: {% if %}\n")
+    error = only(errors_of(conf), "template syntax error")
+    assert error.file.endswith("templates/mail/agency.forwarded.j2") and error.line == line
+    assert error.format("vi").startswith(f"{error.file}:{line}: ")
+
+
+def test_an_unknown_variable_in_a_rare_branch_is_found_at_its_line(conf: Path) -> None:
+    template = conf / "templates" / "mail" / "digest.j2"
+    line = edit(
+        template, "- {{ pa.ma_phan_anh }}: {{ pa.buoc }}", "- {{ ma_phan_ank }}: {{ pa.buoc }}"
+    )
+    error = only(errors_of(conf), "unknown variable: 'ma_phan_ank'")
+    assert error.file.endswith("digest.j2") and error.line == line
+    assert "so_dang_xu_ly" in error.message_en  # the variables the template may use
+
+
+def test_a_failing_filter_and_a_sandbox_escape_in_a_mail_template(conf: Path) -> None:
+    mail = conf / "templates" / "mail"
+    line = edit(mail / "ioc.reply.j2", "Trạng thái hiện tại:", "{{ phan_hoi | int(1, 2, 3) }}")
+    edit(mail / "clock.late.j2", "Đề nghị khẩn trương", "{{ buoc.__class__.__mro__ }}")
+    errors = errors_of(conf)
+    assert only(errors, "fails to render").line == line
+    assert only(errors, "sandbox forbids").file.endswith("clock.late.j2")
+
+
+def test_a_mail_template_needs_a_subject_and_a_body_and_a_known_name(conf: Path) -> None:
+    mail = conf / "templates" / "mail"
+    (mail / "clock.warning.j2").write_text(
+        "{#- Chỉ có tiêu đề, quên nội dung. -#}\n[{{ ma_phan_anh }}] Sắp đến hạn\n",
+        encoding="utf-8",
+    )
+    (mail / "clock.warnings.j2").write_text("Tiêu đề\n\nNội dung\n", encoding="utf-8")
+    errors = errors_of(conf)
+    empty = only(errors, "first line is the subject")
+    assert empty.file.endswith("clock.warning.j2") and empty.line == 2
+    unknown = only(errors, "matches no kind of notice")
+    assert unknown.file.endswith("clock.warnings.j2") and "clock.warning.j2" in unknown.message_en

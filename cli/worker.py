@@ -1,0 +1,78 @@
+"""``phananh worker``: send what the outbox holds (e-mail, webhooks) and run the timed jobs.
+
+``phananh worker`` runs passes every ``--interval`` seconds until SIGTERM or Ctrl-C, then lets the
+message in hand finish and exits 0; ``--once`` does one pass (everything due now) and exits, for
+cron or tests. The database is ``DATABASE_URL``; the configuration ``--config`` (``notify.yaml``,
+the agencies' addresses, ``templates/mail/``). Secrets — the SMTP password, the agencies' webhook
+keys — are read from the environment variables that ``notify.yaml`` and ``sectors.yaml`` name.
+See :mod:`engine.worker` for the delivery guarantees. Every failure to start is one line.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from cli.runtime import CONFIG_OPTION, Failure, snapshot, unit_of_work
+
+__all__ = ["worker"]
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Xử lý một lượt những gì đến hạn rồi thoát.")
+@click.option(
+    "--interval",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Số giây giữa hai lượt.",
+)
+@CONFIG_OPTION
+def worker(once: bool, interval: float, config_dir: Path) -> None:
+    """Gửi thư, webhook từ hàng đợi và chạy việc hẹn giờ (nhắc hạn, tổng hợp hằng ngày)."""
+    from engine.worker import Worker, missing_templates
+
+    config = snapshot(config_dir)
+    missing = missing_templates(config)
+    if missing:
+        raise Failure(
+            f"cấu hình '{config_dir}' thiếu mẫu thư: {', '.join(missing)}; "
+            "xem config/templates/mail/ của cấu hình mặc định"
+        )
+    try:
+        uow = unit_of_work()
+        with uow.read() as session:
+            session.connection()
+    except Exception as exc:  # noqa: BLE001 - no database, wrong URL: one line
+        raise Failure(f"cơ sở dữ liệu: {_one_line(exc)}") from None
+    runner = Worker(uow, config)
+    if once:
+        summary = runner.run_once()
+        click.echo(summary.line())
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        click.echo(
+            f"phananh worker: nhận tín hiệu {signal.Signals(signum).name}, đang dừng", err=True
+        )
+        stop.set()
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        click.echo(f"phananh worker {runner.name}: chạy mỗi {interval:g} giây", err=True)
+        runner.run(stop, interval)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("phananh worker: đã dừng", err=True)

@@ -1,0 +1,195 @@
+"""Timed jobs, run at the start of every pass of the worker; each is idempotent through its keys.
+
+**Deadlines (R27).** Every running, unpaused clock is measured (:func:`engine.sla.clocks.status`).
+At the warning threshold of ``sla.yaml`` a ``clock.warning`` notice is queued with the key
+``clock.warning:<clock id>``; past the due time a ``clock.late`` notice with ``clock.late:<clock
+id>``. Each is queued once per clock, whatever the number of passes or workers (the insert does
+nothing when the key exists); a clock found late before its warning was sent gets only the late
+notice. A granted extension does not warn again for the new due time (same clock, same key).
+
+**Daily digest.** On each working day of the calendar, from ``digest.hour`` (``notify.yaml``, local
+time), every agency that has an address (its ``email``, its leaders' ``users.email``) and at least
+one open report gets one digest, key
+``digest:<AGENCY>:<yyyy-mm-dd>``; the IOC gets one of the reports it holds, key
+``digest:ioc:<yyyy-mm-dd>`` (lower case: agency codes are upper case, so the two never meet). The
+digest's content is computed when it is queued and kept in its payload, so a resend says the same.
+A worker that was down at that hour sends the day's digests when it comes back, the same day;
+a day it missed entirely is not made up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from engine.calendar import WorkingCalendar
+from engine.config.regulation import STEP_NAMES_VI
+from engine.config.snapshot import Snapshot
+from engine.sla import clocks
+from engine.sla.clocks import Standing
+from engine.store.models import Clock, Report
+from engine.timefmt import when_vi
+from engine.worker import outbox
+from engine.worker.notices import IOC_STEPS, leader_emails
+from engine.workflow import STATE_LABELS_VI, State
+
+log = logging.getLogger(__name__)
+
+#: Reports an agency holds, and reports the IOC holds (both: not final, not answered yet).
+AGENCY_STATES = (State.FORWARDED, State.IN_PROGRESS, State.PENDING_APPROVAL, State.APPROVED)
+IOC_STATES = (State.RECEIVED, State.NEEDS_INFO, State.CLASSIFIED, State.RETURNED, State.ESCALATED)
+IOC_DIGEST = "ioc"
+STANDING_VI = {
+    Standing.ON_TIME: "Trong hạn",
+    Standing.WARNING: "Sắp đến hạn",
+    Standing.LATE: "Trễ hạn",
+    Standing.PAUSED: "Tạm dừng, chờ bổ sung",
+}
+SUMMARY_CHARS = 80
+
+
+def clock_key(kind: str, clock_id: int) -> str:
+    return f"{kind}:{clock_id}"
+
+
+def digest_key(owner: str, day: str) -> str:
+    return f"digest:{owner}:{day}"
+
+
+def queue_clock_notices(
+    session: Session, snapshot: Snapshot, calendar: WorkingCalendar, now: datetime
+) -> int:
+    """Queue ``clock.warning`` / ``clock.late`` for clocks that reached them; how many queued."""
+    running = session.execute(
+        select(Clock, Report.agency)
+        .join(Report, Report.id == Clock.report_id)
+        .where(Clock.stopped_at.is_(None), Clock.paused_at.is_(None))
+        .order_by(Clock.id)
+    ).all()
+    keys = [clock_key(k, c.id) for c, _ in running for k in ("clock.warning", "clock.late")]
+    sent = outbox.existing_keys(session, keys)
+    threshold = snapshot.sla.warning_threshold
+    queued = 0
+    for clock, agency in running:
+        late_key, warning_key = (
+            clock_key("clock.late", clock.id),
+            clock_key("clock.warning", clock.id),
+        )
+        if late_key in sent:
+            continue
+        try:
+            standing = clocks.status(clock, now, calendar, threshold).standing
+        except ValueError:  # outside the calendar's years: say so, keep going
+            log.exception("clock %s: cannot measure it against the calendar", clock.id)
+            continue
+        if standing is Standing.LATE:
+            kind, key = "clock.late", late_key
+        elif standing is Standing.WARNING and warning_key not in sent:
+            kind, key = "clock.warning", warning_key
+        else:
+            continue
+        payload = {
+            "clock_id": clock.id,
+            "step": clock.step,
+            "due_at": clock.due_at.isoformat(),
+            "agency": None if clock.step in IOC_STEPS else agency,
+        }
+        queued += outbox.queue(
+            session, kind=kind, dedup_key=key, payload=payload, at=now, report_id=clock.report_id
+        )
+    return queued
+
+
+def queue_digests(
+    session: Session, snapshot: Snapshot, calendar: WorkingCalendar, now: datetime
+) -> int:
+    """Queue today's digests if it is a working day past the configured hour; how many queued."""
+    notify = snapshot.notify
+    zone = ZoneInfo(snapshot.calendar.timezone)
+    local = now.astimezone(zone)
+    if notify.digest_at is None or local.time() < notify.digest_at:
+        return 0
+    try:
+        if not calendar.is_working_day(local.date()):
+            return 0
+    except ValueError:
+        return 0
+    day = local.date().isoformat()
+    owners: dict[str, list[str]] = {}
+    leaders = leader_emails(session)
+    for code, agency in snapshot.agencies.items():
+        addresses = ([agency.email] if agency.email else []) + leaders.get(code, [])
+        if addresses:
+            owners[code] = list(dict.fromkeys(addresses))
+    if notify.ioc_email:
+        owners[IOC_DIGEST] = [notify.ioc_email]
+    wanted = {digest_key(owner, day) for owner in owners}
+    done = outbox.existing_keys(session, wanted)
+    if wanted <= done:
+        return 0
+    reports = session.scalars(
+        select(Report)
+        .where(Report.state.in_([*AGENCY_STATES, *IOC_STATES]))
+        .options(selectinload(Report.clocks))
+        .order_by(Report.id)
+    ).all()
+    held: dict[str, list[Report]] = defaultdict(list)
+    for report in reports:
+        owner = IOC_DIGEST if report.state in IOC_STATES else report.agency
+        if owner:
+            held[owner].append(report)
+    queued = 0
+    for owner, addresses in sorted(owners.items()):
+        key = digest_key(owner, day)
+        if key in done or not held.get(owner):
+            continue
+        items = [_item(r, now, calendar, snapshot, zone) for r in held[owner]]
+        order = {"Trễ hạn": 0, "Sắp đến hạn": 1}
+        items.sort(key=lambda i: (order.get(i["tinh_trang"], 2), i["_due"], i["ma_phan_anh"]))
+        for item in items:
+            del item["_due"]
+        agency = snapshot.agencies.get(owner)
+        context = {
+            "co_quan": agency.name if agency else "Trung tâm Giám sát, điều hành đô thị thông minh",
+            "ngay": when_vi(local.date(), zone),
+            "so_dang_xu_ly": len(items),
+            "dang_xu_ly": items,
+            "canh_bao": [i for i in items if i["tinh_trang"] == "Sắp đến hạn"],
+            "tre_han": [i for i in items if i["tinh_trang"] == "Trễ hạn"],
+        }
+        payload = {"agency": owner, "to": addresses, "day": day, "context": context}
+        queued += outbox.queue(session, kind="digest", dedup_key=key, payload=payload, at=now)
+    return queued
+
+
+def _item(
+    report: Report, now: datetime, calendar: WorkingCalendar, snapshot: Snapshot, zone: ZoneInfo
+) -> dict[str, str]:
+    """One line of a digest: the report, its current step and where that step's clock stands."""
+    running = [c for c in report.clocks if c.stopped_at is None]
+    running.sort(key=lambda c: (c.paused_at is not None, c.due_at))
+    clock = running[0] if running else None
+    standing = ""
+    if clock is not None:
+        try:
+            measured = clocks.status(clock, now, calendar, snapshot.sla.warning_threshold)
+            standing = STANDING_VI.get(measured.standing, "")
+        except ValueError:
+            standing = ""
+    content = " ".join(report.content.split())
+    return {
+        "ma_phan_anh": report.code or "",
+        "tom_tat": content
+        if len(content) <= SUMMARY_CHARS
+        else content[: SUMMARY_CHARS - 1].rstrip() + "…",
+        "trang_thai": STATE_LABELS_VI.get(State(report.state), report.state),
+        "buoc": STEP_NAMES_VI.get(clock.step, clock.step) if clock else "",
+        "han": when_vi(clock.due_at, zone) if clock else "",
+        "tinh_trang": standing,
+        "_due": clock.due_at.isoformat() if clock else "9999",
+    }

@@ -1,0 +1,220 @@
+"""One worker: timed jobs, then every due outbox row, one at a time, until none is due.
+
+A pass (:meth:`Worker.run_once`) runs the timed jobs (:mod:`engine.worker.jobs`) in one
+transaction, then claims rows one by one (:func:`engine.worker.outbox.claim`): a notice is expanded
+into its deliveries and marked sent in one transaction (:mod:`engine.worker.notices`); a delivery
+is sent and then marked sent — or its failure counted, retried later with back-off, and parked
+after the last attempt. One row's failure never stops the pass. :meth:`Worker.run` repeats passes
+every ``interval`` seconds until its stop event is set; a stop request lets the current row finish
+(claim → send → mark) and then returns.
+
+Time comes from the injectable ``now`` (tests drive back-off and leases with it); secrets from the
+injectable ``environ``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import getaddresses
+from typing import Protocol
+
+from engine.calendar import WorkingCalendar
+from engine.config.snapshot import Snapshot
+from engine.store.db import UnitOfWork
+from engine.store.models import OutboxMessage
+from engine.worker import jobs, notices, outbox
+from engine.worker.senders import DeliveryError, SmtpMailer, WebhookPoster, build_mail
+
+log = logging.getLogger(__name__)
+
+#: How long a claim holds a row: longer than any one send can take (SMTP and HTTP time out well
+#: before), short enough that a dead worker's row is retried soon.
+DEFAULT_LEASE = timedelta(minutes=5)
+#: Rows handled in one pass at most, so the timed jobs are not starved by a long queue.
+BATCH = 1000
+
+
+class Mailer(Protocol):
+    def send(self, mail: object, recipients: list[str]) -> None: ...
+
+
+@dataclass
+class RunSummary:
+    """What one pass did."""
+
+    queued: int = 0
+    expanded: int = 0
+    mails: int = 0
+    webhooks: int = 0
+    failed: int = 0
+    parked: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queued or self.expanded or self.mails or self.webhooks or self.failed)
+
+    def line(self) -> str:
+        return (
+            f"{self.queued} thông báo hẹn giờ, {self.expanded} thông báo đã xử lý, "
+            f"{self.mails} thư, {self.webhooks} webhook đã gửi, {self.failed} lần lỗi "
+            f"({self.parked} tạm giữ)"
+        )
+
+
+def worker_id() -> str:
+    """``host:pid:random``, at most 60 characters: who holds a claim, for a person reading rows."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        snapshot: Snapshot,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        environ: Mapping[str, str] | None = None,
+        mailer: Mailer | None = None,
+        poster: WebhookPoster | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        name: str | None = None,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        self.uow = uow
+        self.snapshot = snapshot
+        self.now = now
+        self.calendar = WorkingCalendar.from_config(snapshot.calendar)
+        self.expander = notices.Expander(snapshot, self.calendar)
+        self.mailer = mailer or SmtpMailer(snapshot.notify.smtp, env)
+        self.poster = poster or WebhookPoster(snapshot.notify.webhook_timeout_seconds, env)
+        self.lease = lease
+        self.name = name or worker_id()
+        self.stopping = threading.Event()
+        self._claims = itertools.count(1)
+
+    # -- loops -----------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, interval: float) -> None:
+        """Passes every ``interval`` seconds until ``stop`` is set; a failed pass (the database
+        unreachable) is logged and the next one tried."""
+        self.stopping = stop
+        while not stop.is_set():
+            try:
+                summary = self.run_once()
+            except Exception:  # noqa: BLE001 - the database may be away a moment: try next pass
+                log.exception("phananh worker: the pass failed; trying again in %gs", interval)
+            else:
+                if summary.busy:
+                    log.info("phananh worker: %s", summary.line())
+            stop.wait(interval)
+
+    def run_once(self) -> RunSummary:
+        """Queue what the timed jobs find due, then handle every due row once."""
+        summary = RunSummary()
+        try:
+            with self.uow.begin() as session:
+                now = self.now()
+                summary.queued += jobs.queue_clock_notices(
+                    session, self.snapshot, self.calendar, now
+                )
+                summary.queued += jobs.queue_digests(session, self.snapshot, self.calendar, now)
+        except Exception as exc:  # noqa: BLE001 - the deliveries still run; the error is logged
+            log.exception("phananh worker: timed jobs failed")
+            summary.errors.append(f"timed jobs: {type(exc).__name__}: {exc}")
+        for _ in range(BATCH):
+            if self.stopping.is_set():
+                break
+            row = outbox.claim(self.uow, self.now(), self.lease, self._token())
+            if row is None:
+                break
+            self.handle(row, summary)
+        return summary
+
+    def _token(self) -> str:
+        return f"{self.name}:{next(self._claims)}"
+
+    # -- one row ---------------------------------------------------------------------------------
+
+    def handle(self, row: OutboxMessage, summary: RunSummary) -> None:
+        """Expand or send the claimed ``row``; count a failure on it instead of raising."""
+        try:
+            if row.kind == notices.MAIL:
+                self._send_mail(row)
+                summary.mails += 1
+            elif row.kind == notices.WEBHOOK:
+                self._send_webhook(row)
+                summary.webhooks += 1
+            else:
+                self._expand(row)
+                summary.expanded += 1
+                return
+        except Exception as exc:  # noqa: BLE001 - every failure is counted on its row
+            error = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, DeliveryError):
+                log.exception("phananh worker: outbox row %s (%s) failed", row.id, row.kind)
+            failed = outbox.fail(self.uow, row.id, self.now(), error, self.snapshot.notify.retry)
+            summary.failed += 1
+            if failed is not None and failed.parked:
+                summary.parked += 1
+                log.warning("phananh worker: row %s parked: %s", row.id, error)
+            return
+        outbox.finish(self.uow, row.id, self.now())
+
+    def _expand(self, row: OutboxMessage) -> None:
+        with self.uow.begin() as session:
+            notice = session.get(OutboxMessage, row.id)
+            if notice is None or notice.sent_at is not None:
+                return
+            expansion = self.expander.expand(session, notice)
+            now = self.now()
+            for delivery in expansion.deliveries:
+                outbox.queue(
+                    session,
+                    kind=delivery.kind,
+                    dedup_key=delivery.dedup_key,
+                    payload=delivery.payload,
+                    at=now,
+                    report_id=notice.report_id,
+                )
+            notice.sent_at = now
+            notice.claimed_by = notice.claimed_until = None
+            notice.last_error = expansion.note
+
+    def _send_mail(self, row: OutboxMessage) -> None:
+        payload = row.payload
+        to, cc = list(payload.get("to") or []), list(payload.get("cc") or [])
+        mail = build_mail(
+            key=row.dedup_key,
+            sender=self.snapshot.notify.smtp.sender,
+            to=to,
+            cc=cc,
+            subject=payload["subject"],
+            body=payload["body"],
+            queued_at=row.created_at,
+            in_reply_to=payload.get("in_reply_to"),
+        )
+        recipients = [address for _, address in getaddresses(to + cc) if address]
+        self.mailer.send(mail, recipients)
+
+    def _send_webhook(self, row: OutboxMessage) -> None:
+        code = row.payload.get("agency")
+        agency = self.snapshot.agencies.get(code or "")
+        if agency is None or not agency.webhook_url or not agency.webhook_secret_env:
+            raise DeliveryError(f"cơ quan '{code}' không còn cấu hình webhook_url")
+        self.poster.post(
+            url=agency.webhook_url,
+            secret_env=agency.webhook_secret_env,
+            body=row.payload["body"].encode("utf-8"),
+            key=row.dedup_key,
+            event=row.payload.get("notice_kind", ""),
+            at=self.now(),
+        )
