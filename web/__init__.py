@@ -17,6 +17,7 @@ from engine.config.loader import DEFAULT_DIRECTORY, load
 from engine.store import database_url
 from web import auth, errors, formatting, runtime
 from web.api import api
+from web.desk import desk
 from web.limits import limiter
 from web.open311 import open311
 from web.portal import portal
@@ -53,6 +54,6 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     for machine_facing in (api, open311):  # token- and key-authenticated, no browser session
         csrf.exempt(machine_facing)
-    for blueprint in (public, portal, auth.auth, api, open311):
+    for blueprint in (public, portal, auth.auth, desk, api, open311):
         app.register_blueprint(blueprint)
     return app

@@ -349,26 +349,35 @@ def return_to_officer(act: Act) -> Result:
 # -- publication and the citizen's answer (Đ10–Đ11) ----------------------------------------------
 
 
-def publish(act: Act) -> Result:
-    decision = act.life.rules.visibility(act.report.confidential, act.report.state_secret)
-    target = VISIBILITY_STATES[decision.value["level"]]
-    agency = act.life.snapshot.agencies.get(act.report.agency or "")
-    reporter = act.session.get(Reporter, act.report.id)
+def published_result(
+    life: Lifecycle, session: Session, report: Report
+) -> tuple[str, str, str | None]:
+    """The visibility the rules decide (Đ10.2–10.3) and the Phụ lục 2 text, ``None`` when restricted.
+
+    ``publish`` writes it; the desk shows it as a preview before publishing.
+    """
+    decision = life.rules.visibility(report.confidential, report.state_secret)
+    level = decision.value["level"]
+    if level == "restricted":
+        return level, decision.rule, None
+    agency = life.snapshot.agencies.get(report.agency or "")
+    reporter = session.get(Reporter, report.id)
     context = {
-        "co_quan_xu_ly": agency.name if agency else (act.report.agency or ""),
+        "co_quan_xu_ly": agency.name if agency else (report.agency or ""),
         "xung_ho": "Ông/Bà",
-        "ten_nguoi_phan_anh": None
-        if act.report.confidential or reporter is None
-        else reporter.name,
-        "noi_dung_tra_loi": act.report.approved_result or "",
+        "ten_nguoi_phan_anh": None if report.confidential or reporter is None else reporter.name,
+        "noi_dung_tra_loi": report.approved_result or "",
         "tep_dinh_kem": [],
     }
-    source = act.life.snapshot.templates[RESULT_TEMPLATE].source
-    act.report.published_text = (
-        templates.render(source, context) if target != State.RESTRICTED else None
-    )
+    source = life.snapshot.templates[RESULT_TEMPLATE].source
+    return level, decision.rule, templates.render(source, context)
+
+
+def publish(act: Act) -> Result:
+    level, rule, text = published_result(act.life, act.session, act.report)
+    act.report.published_text = text
     act.report.published_at = act.at
-    return target, {"visibility": decision.value["level"], "rule": decision.rule}
+    return VISIBILITY_STATES[level], {"visibility": level, "rule": rule}
 
 
 def reply(act: Act) -> Result:

@@ -176,7 +176,7 @@ class Lifecycle:
                 )
             self._move_clocks(report, row, at)
             actor = Actor(new.name.strip(), Role.REPORTER)
-            event = self._record(session, report, actor, row, None, State.RECEIVED, None, {}, at)
+            event = self.record(session, report, actor, row, None, State.RECEIVED, None, {}, at)
             if new.email:
                 self.notify(session, report, "reporter.received", event, {"to": new.email})
             if missing:
@@ -191,7 +191,7 @@ class Lifecycle:
         note = "Vui lòng bổ sung: " + " ".join(missing)
         report.state = row.target
         self._move_clocks(report, row, at)
-        event = self._record(
+        event = self.record(
             session, report, INTAKE_SYSTEM, row, State.RECEIVED, row.target, note, {}, at
         )
         if email:
@@ -241,7 +241,7 @@ class Lifecycle:
                 report.state = target
                 report.updated_at = at
                 self._move_clocks(report, row, at)
-                event = self._record(session, report, actor, row, before, target, note, data, at)
+                event = self.record(session, report, actor, row, before, target, note, data, at)
                 effects.notify_after(self, session, actor, row, report, event, data)
                 session.flush()
                 return Outcome(report.code or code, target, report.version, event.seq)
@@ -321,6 +321,8 @@ class Lifecycle:
 
     def in_scope(self, actor: Actor, report: Report) -> bool:
         """An agency's staff act on its reports and those of its sub-units (Đ14.3)."""
+        if actor.agency is None:
+            return False
         agency = report.unit or report.agency
         while agency is not None:
             if agency == actor.agency:
@@ -366,7 +368,7 @@ class Lifecycle:
     def running_clock(self, report: Report, step: Step) -> Clock | None:
         return next((c for c in report.clocks if c.step == step and c.stopped_at is None), None)
 
-    def _record(
+    def record(
         self,
         session: Session,
         report: Report,

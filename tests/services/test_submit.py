@@ -14,7 +14,9 @@ from tests.services.conftest import road_report
 
 
 def test_attachments_are_stored_with_the_report(life: Lifecycle) -> None:
-    photo = StoredFile("photo", "image/jpeg", "o-ga.jpg", 1234, "ab" * 32, "ab/x.jpg", "ab/t.jpg", None)
+    photo = StoredFile(
+        "photo", "image/jpeg", "o-ga.jpg", 1234, "ab" * 32, "ab/x.jpg", "ab/t.jpg", None
+    )
     submitted = life.submit(road_report(attachments=(photo,)))
     with life.uow.read() as session:
         report = session.scalars(select(Report).where(Report.code == submitted.code)).one()
@@ -45,7 +47,9 @@ def test_content_longer_than_the_configured_limit_is_refused(life: Lifecycle) ->
 def test_search_text_finds_words_without_diacritics(life: Lifecycle) -> None:
     submitted = life.submit(road_report(content="Rác thải đổ bừa bãi ở Phường Phước Hậu"))
     with life.uow.read() as session:
-        text = session.scalars(select(Report.search_text).where(Report.code == submitted.code)).one()
+        text = session.scalars(
+            select(Report.search_text).where(Report.code == submitted.code)
+        ).one()
     assert "rac thai" in text and "phuoc hau" in text
 
 
@@ -57,7 +61,9 @@ def test_email_without_phone_is_kept_and_the_sender_asked(life: Lifecycle) -> No
     assert submitted.state is State.NEEDS_INFO
     with life.uow.read() as session:
         report = session.scalars(select(Report).where(Report.code == submitted.code)).one()
-        events = session.scalars(select(Event).where(Event.report_id == report.id).order_by(Event.seq))
+        events = session.scalars(
+            select(Event).where(Event.report_id == report.id).order_by(Event.seq)
+        )
         actions = [(e.action, e.to_state) for e in events]
         assert actions == [("submit", "received"), ("request_info", "needs_info")]
         clocks = session.scalars(select(Clock).where(Clock.report_id == report.id)).all()

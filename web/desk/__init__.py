@@ -1,0 +1,28 @@
+"""The processing desk ("bàn xử lý", R2): the staff's face of the service, in Vietnamese.
+
+The blueprint ``desk`` (``url_prefix="/ban-xu-ly"``) is registered by the app factory::
+
+    from web.desk import desk
+    app.register_blueprint(desk)
+
+Pages (all for signed-in staff; the sign-in page is the ``auth`` blueprint's):
+
+``/ban-xu-ly``                                    my queues, by role; ``?hang=<key>`` one queue
+                                                  in full; filters ``trang-thai``, ``linh-vuc``,
+                                                  ``xa``, ``co-quan``, ``qua-han=1``, ``q``
+``/ban-xu-ly/phan-anh/<code>``                    a report: its whole story, pictures, map, and
+                                                  one form per action allowed now
+``/ban-xu-ly/phan-anh/<code>/<action>``           POST: the action (one route for the table)
+``/ban-xu-ly/phan-anh/<code>/cong-bo-thong-tin``  POST: disclose the reporter's details (Đ13.7)
+``/ban-xu-ly/tim-kiem``                           search with the same filters, paged (``trang``)
+``/ban-xu-ly/cong-bo-thong-tin``                  the register of disclosures (admin, auditor)
+``/ban-xu-ly/nhat-ky``                            the latest events of every report (admin,
+                                                  auditor)
+``/ban-xu-ly/tep/<id>``, ``/tep/<id>/nho``        a report's picture and its thumbnail
+"""
+
+from __future__ import annotations
+
+from web.desk.views import desk
+
+__all__ = ["desk"]
