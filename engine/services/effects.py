@@ -188,8 +188,11 @@ def forward(act: Act) -> Result:
         )
     _require_agency(act.life, agency)
     if agency != chosen and not act.note:
+        names = act.life.snapshot.agencies
+        wanted = names[agency].name
+        ruled = names[chosen].name if chosen in names else "cơ quan theo quy tắc"
         raise InvalidInput(
-            f"Chuyển đến {agency} thay vì {chosen or 'cơ quan theo quy tắc'} cần ghi rõ lý do.",
+            f"Chuyển đến {wanted} thay vì {ruled} cần ghi rõ lý do.",
             f"Forwarding to {agency} instead of {chosen or 'the rules choice'} needs a note.",
             field="note",
         )

@@ -11,18 +11,24 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
+from engine.accounts import create_user
 from engine.store.migrate import upgrade
+from engine.workflow import Role
 from web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 900}
+#: The password of every staff account the browser tests create.
+STAFF_PASSWORD = "mat-khau-thu-nghiem-2026"
 
 
 def _require_browser() -> None:
@@ -80,10 +86,13 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-@pytest.fixture
-def phone(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
-    """A page the size of a phone, in Vietnamese; a screenshot of it is kept after the test."""
-    context = browser.new_context(viewport=PHONE, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+def _page(
+    browser,  # noqa: ANN001
+    request: pytest.FixtureRequest,
+    viewport: dict[str, int],
+) -> Iterator[object]:
+    """A new page of ``viewport``'s size in Vietnamese; its screenshot is kept after the test."""
+    context = browser.new_context(viewport=viewport, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
     # The map's tiles would come from the internet: this machine has none, so refuse them at once.
     context.route("https://**/*", lambda route: route.abort())
     page = context.new_page()
@@ -91,3 +100,52 @@ def phone(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def phone(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
+    """A page the size of a phone, in Vietnamese; a screenshot of it is kept after the test."""
+    yield from _page(browser, request, PHONE)
+
+
+@pytest.fixture
+def laptop(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
+    """A page the size of a laptop's screen (the staff's desk), in Vietnamese; a screenshot of it
+    is kept after the test."""
+    yield from _page(browser, request, LAPTOP)
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    username: str
+    display_name: str
+    role: Role
+    agency: str | None = None
+    password: str = STAFF_PASSWORD
+
+
+#: The staff accounts of the browser tests: the IOC, and Sở Xây dựng and Sở Y tế's people.
+STAFF = (
+    StaffAccount("ioc.binh", "Trần Thị Bình", Role.IOC_OPERATOR),
+    StaffAccount("sxd.duc", "Phạm Minh Đức", Role.OFFICER, "SXD"),
+    StaffAccount("sxd.khoa", "Lý Văn Khoa", Role.OFFICER, "SXD"),
+    StaffAccount("sxd.em", "Võ Thị Em", Role.LEADER, "SXD"),
+    StaffAccount("syt.phuc", "Ngô Văn Phúc", Role.OFFICER, "SYT"),
+)
+
+
+@pytest.fixture(scope="session")
+def staff(live_app) -> dict[str, StaffAccount]:  # noqa: ANN001
+    """The accounts of :data:`STAFF`, created once in the live app's database, by username."""
+    life = live_app.extensions["phananh.lifecycle"]
+    with life.uow.begin() as session:
+        for account in STAFF:
+            create_user(
+                session,
+                account.username,
+                account.password,
+                account.role,
+                display_name=account.display_name,
+                agency=account.agency,
+            )
+    return {account.username: account for account in STAFF}

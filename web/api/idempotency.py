@@ -112,7 +112,7 @@ def purge(uow: UnitOfWork, older_than: timedelta, now: datetime) -> int:
 
 
 def request_fingerprint() -> str:
-    """A hash of what the request asks: its parsed body, files, query and tracking token.
+    """A hash of what the request asks: its parsed body, files, query, tracking token and bearer.
 
     A multipart form is hashed field by field and file by file, so a retry whose client chose
     another boundary is still the same request.
@@ -123,6 +123,9 @@ def request_fingerprint() -> str:
     }
     token = request.headers.get(TOKEN_HEADER)
     described["token"] = hashlib.sha256(token.encode()).hexdigest() if token else None
+    # Who asks is part of the request: a colleague reusing a key never gets another's answer.
+    bearer = request.headers.get("Authorization")
+    described["bearer"] = hashlib.sha256(bearer.encode()).hexdigest() if bearer else None
     if request.mimetype == "multipart/form-data":
         described["form"] = sorted(request.form.items(multi=True))
         files = []

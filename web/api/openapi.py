@@ -12,8 +12,9 @@ from typing import Any
 from flask import Response, jsonify
 
 from engine.config.snapshot import Snapshot
-from engine.workflow import RATINGS, STATE_LABELS_VI, State
-from web.api import api, inputs
+from engine.sla.clocks import Standing
+from engine.workflow import RATINGS, STATE_LABELS_VI, Role, State
+from web.api import api, inputs, staff
 from web.api.idempotency import HEADER, REPLAYED, TOKEN_HEADER
 from web.errors import TITLES_VI
 from web.runtime import snapshot
@@ -38,9 +39,9 @@ def document(snap: Snapshot) -> dict[str, Any]:
             "description": DESCRIPTION,
         },
         "servers": [{"url": "/api/v1"}],
-        "paths": _paths(),
+        "paths": {**_paths(), **_staff_paths()},
         "components": {
-            "schemas": _schemas(snap),
+            "schemas": {**_schemas(snap), **_staff_schemas(snap)},
             "parameters": _parameters(),
             "headers": _headers(),
             "responses": _responses(),
@@ -56,6 +57,11 @@ def document(snap: Snapshot) -> dict[str, Any]:
                     "in": "query",
                     "name": "token",
                     "description": "Như X-Tracking-Token, trong địa chỉ (tracking_url).",
+                },
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Mã truy cập của tài khoản cán bộ, lấy tại POST /auth/token.",
                 },
             },
         },
@@ -73,6 +79,11 @@ tiếng Anh và danh sách `errors` theo từng trường khi có.
 * Các POST công khai bị giới hạn số lần theo từng máy gửi (429 kèm `Retry-After`).
 * Mã theo dõi (`tracking_token`) chỉ cấp một lần khi gửi phản ánh; giữ bí mật.
 * Thời điểm theo ISO 8601, múi giờ của tỉnh (`+07:00`).
+* Cán bộ dùng mã truy cập (`Authorization: Bearer …`, lấy tại `POST /auth/token`): với mã này,
+  `GET /reports` và `GET /reports/{code}` trả danh sách, hồ sơ trong phạm vi của tài khoản
+  (`view: staff`), và `POST /reports/{code}/actions/{action}` thực hiện một bước xử lý với
+  phiên bản (`version`) đã đọc — 403 khi vai trò, cơ quan không được làm, 409 khi phiên bản đã
+  cũ, 422 khi sai trạng thái hoặc thiếu trường. Mã sai, hết hạn hoặc đã thu hồi: 401.
 * Thông tin cá nhân của người phản ánh (số điện thoại, thư điện tử, địa chỉ) không bao giờ có trong
   câu trả lời công khai; họ tên chỉ hiện khi người phản ánh không yêu cầu bảo mật (Đ5.4, Đ10.2).
 """
@@ -129,17 +140,45 @@ def _paths() -> dict[str, Any]:
         "/reports": {
             "get": {
                 "operationId": "listReports",
-                "summary": "Danh sách kết quả đã công khai, mới nhất trước",
+                "summary": "Danh sách kết quả đã công khai, mới nhất trước; với mã truy cập cán "
+                "bộ: các phản ánh trong phạm vi của tài khoản",
                 "parameters": [
                     _query("sector", "Mã lĩnh vực"),
                     _query("area", "Mã xã, phường"),
-                    _query("since", "Gửi từ ngày (YYYY-MM-DD)", "date"),
-                    _query("until", "Gửi đến hết ngày (YYYY-MM-DD)", "date"),
+                    _query("since", "Gửi từ ngày (YYYY-MM-DD; chỉ danh sách công khai)", "date"),
+                    _query(
+                        "until", "Gửi đến hết ngày (YYYY-MM-DD; chỉ danh sách công khai)", "date"
+                    ),
                     _query("q", "Tìm trong nội dung và địa chỉ (không phân biệt dấu)"),
+                    _query("state", "Trạng thái (chỉ cán bộ)", "state"),
+                    _query("agency", "Mã cơ quan xử lý hoặc đơn vị trực thuộc (chỉ cán bộ)"),
+                    _query("overdue", "Chỉ phản ánh có bước đang quá hạn (chỉ cán bộ)", "boolean"),
                     _query("page", "Trang, từ 1", "integer"),
-                    _query("size", "Số mục mỗi trang, 1–100", "integer"),
+                    _query(
+                        "size",
+                        "Số mục mỗi trang, 1–100 (mặc định: cấu hình cổng; cán bộ: "
+                        f"{staff.DEFAULT_PAGE_SIZE})",
+                        "integer",
+                    ),
                 ],
-                "responses": {"200": _json("ReportPage", "Một trang kết quả"), **_problems(422)},
+                "security": [{}, {"bearerToken": []}],
+                "responses": {
+                    "200": {
+                        "description": "Một trang kết quả công khai, hoặc (với mã truy cập) một "
+                        "trang phản ánh trong phạm vi của cán bộ",
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "oneOf": [
+                                        _ref("schemas", "ReportPage"),
+                                        _ref("schemas", "StaffReportPage"),
+                                    ]
+                                }
+                            }
+                        },
+                    },
+                    **_problems(401, 422),
+                },
             },
             "post": _post(
                 "createReport",
@@ -162,27 +201,40 @@ def _paths() -> dict[str, Any]:
         "/reports/{code}": {
             "get": {
                 "operationId": "getReport",
-                "summary": "Xem phản ánh: bản công khai, hoặc bản của người phản ánh khi có mã "
-                "theo dõi",
+                "summary": "Xem phản ánh: bản công khai, bản của người phản ánh khi có mã "
+                "theo dõi, hoặc hồ sơ xử lý khi có mã truy cập cán bộ",
                 "parameters": [code],
-                "security": [{}, {"trackingToken": []}, {"trackingTokenQuery": []}],
+                "security": [
+                    {},
+                    {"trackingToken": []},
+                    {"trackingTokenQuery": []},
+                    {"bearerToken": []},
+                ],
                 "responses": {
                     "200": {
-                        "description": "Bản công khai (kết quả đã công khai) hoặc bản của người "
-                        "phản ánh (với mã theo dõi)",
+                        "description": "Bản công khai (kết quả đã công khai), bản của người "
+                        "phản ánh (với mã theo dõi) hoặc hồ sơ xử lý (với mã truy cập cán bộ)",
                         "content": {
                             JSON: {
                                 "schema": {
                                     "oneOf": [
                                         _ref("schemas", "PublicReport"),
                                         _ref("schemas", "ReporterView"),
+                                        _ref("schemas", "StaffReport"),
                                     ],
-                                    "discriminator": {"propertyName": "view"},
+                                    "discriminator": {
+                                        "propertyName": "view",
+                                        "mapping": {
+                                            "public": "#/components/schemas/PublicReport",
+                                            "reporter": "#/components/schemas/ReporterView",
+                                            "staff": "#/components/schemas/StaffReport",
+                                        },
+                                    },
                                 }
                             }
                         },
                     },
-                    **_problems(403, 404),
+                    **_problems(401, 403, 404),
                 },
             }
         },
@@ -248,6 +300,8 @@ def _query(name: str, description: str, kind: str = "string") -> dict[str, Any]:
         "string": {"type": "string"},
         "date": {"type": "string", "format": "date"},
         "integer": {"type": "integer", "minimum": 1},
+        "boolean": {"type": "boolean"},
+        "state": {"type": "string", "enum": [str(s) for s in State]},
     }
     return {
         "name": name,
@@ -546,6 +600,345 @@ def _schemas(snap: Snapshot) -> dict[str, Any]:
                 "detail": {"type": "string", "description": "Chi tiết tiếng Việt"},
                 "detail_en": {"type": "string"},
                 "errors": {"type": "array", "items": _ref("schemas", "FieldError")},
+            },
+        },
+    }
+
+
+# -- the staff's side (``web.api.staff``) ----------------------------------------------------------
+
+
+def _staff_paths() -> dict[str, Any]:
+    replayable = {REPLAYED: _ref("headers", "IdempotentReplayed")}
+    operation = _post(
+        "performAction",
+        "Cán bộ thực hiện một bước xử lý phản ánh (theo bảng quy trình)",
+        {JSON: {"schema": _ref("schemas", "StaffAction")}},
+        {"200": _json("ActionOutcome", "Đã thực hiện; trạng thái và phiên bản mới", replayable)},
+        parameters=(
+            _ref("parameters", "Code"),
+            {
+                "name": "action",
+                "in": "path",
+                "required": True,
+                "description": "; ".join(
+                    f"{row.action}: {row.label_vi} ({row.article})"
+                    for row in staff.STAFF_ACTIONS.values()
+                ),
+                "schema": {"type": "string", "enum": list(staff.STAFF_ACTIONS)},
+            },
+        ),
+    )
+    operation["description"] = (
+        "Gửi kèm phiên bản (`version`) của phản ánh đã đọc và các trường mà thao tác cần "
+        "(`requires`) hoặc nhận (`accepts`) — xem `allowed_actions` của `GET /reports/{code}`; "
+        "trường khác bị từ chối (422, nêu tên trường). 403: vai trò hoặc cơ quan không được làm; "
+        "409: phiên bản đã cũ (tải lại rồi làm lại); 422: sai trạng thái hoặc thiếu trường."
+    )
+    operation["security"] = [{"bearerToken": []}]
+    operation["responses"].update(_problems(401, 403, 404))
+    return {"/reports/{code}/actions/{action}": {"post": operation}}
+
+
+def _staff_schemas(snap: Snapshot) -> dict[str, Any]:
+    text = {"type": "string"}
+    nullable_text = {"type": ["string", "null"]}
+    instant = {"type": "string", "format": "date-time"}
+    nullable_instant = {"type": ["string", "null"], "format": "date-time"}
+    state = {"type": "string", "enum": [str(s) for s in State]}
+    nullable_state = {"type": ["string", "null"], "enum": [*(str(s) for s in State), None]}
+    standing = {"type": "string", "enum": [s.value for s in Standing]}
+    limits = staff.TEXT_LIMITS
+    action_properties: dict[str, Any] = {
+        "version": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Phiên bản của phản ánh đã đọc (bắt buộc); đã cũ thì 409",
+        },
+        "note": _text(staff.NOTE_MAX, "Ghi chú (bắt buộc với một số thao tác)"),
+        "sector": _text(limits["sector"], "Mã lĩnh vực (classify)", enum=list(snap.sectors)),
+        "agency": _text(
+            limits["agency"],
+            "Mã cơ quan xử lý (forward, designate); khác cơ quan theo quy tắc thì cần ghi chú",
+            enum=list(snap.agencies),
+        ),
+        "unit": _text(limits["unit"], "Mã đơn vị trực thuộc (assign)"),
+        "officer": _text(limits["officer"], "Tên cán bộ được giao (assign)"),
+        "duplicate_of": _text(limits["duplicate_of"], "Mã phản ánh gốc khi trùng (reject)"),
+        "reason": _text(limits["reason"], "Lý do (reject, return_to_ioc, gia hạn)"),
+        "result": _text(limits["result"], "Kết quả xử lý (propose_result, edit_and_approve)"),
+        "due": {
+            "type": "string",
+            "format": "date-time",
+            "maxLength": limits["due"],
+            "description": "Thời hạn mới, ISO 8601 có múi giờ (request_extension, grant_extension)",
+        },
+        "committee": {
+            "type": "boolean",
+            "description": "Đã báo cáo UBND tỉnh (designate, Đ3.8)",
+        },
+        "attachments": {
+            "type": "array",
+            "maxItems": staff.ATTACHMENTS_MAX,
+            "items": {"type": "string", "minLength": 1, "maxLength": staff.ATTACHMENT_CHARS},
+            "description": "Tên hoặc địa chỉ các tệp kết quả, ghi vào hồ sơ (propose_result)",
+        },
+    }
+    clock = {
+        "type": ["object", "null"],
+        "additionalProperties": False,
+        "required": ["step", "due_at", "standing", "remaining_minutes"],
+        "description": "Bước đang chạy gấp nhất: hạn, tình trạng, số phút làm việc còn lại "
+        "(âm khi đã quá hạn)",
+        "properties": {
+            "step": text,
+            "step_name": text,
+            "due_at": instant,
+            "standing": standing,
+            "standing_label": text,
+            "remaining_minutes": {"type": "integer"},
+            "extended": {"type": "boolean"},
+        },
+    }
+    row_properties: dict[str, Any] = {
+        "code": text,
+        "state": state,
+        "state_label": {"type": "string", "enum": list(STATE_LABELS_VI.values())},
+        "version": {"type": "integer"},
+        "sector": nullable_text,
+        "sector_name": nullable_text,
+        "area": nullable_text,
+        "area_name": nullable_text,
+        "address": nullable_text,
+        "agency": nullable_text,
+        "agency_name": nullable_text,
+        "unit": nullable_text,
+        "unit_name": nullable_text,
+        "officer": nullable_text,
+        "confidential": {"type": "boolean"},
+        "state_secret": {"type": "boolean"},
+        "submitted_at": instant,
+        "updated_at": instant,
+        "clock": clock,
+    }
+    row_required = ["code", "state", "state_label", "version", "submitted_at", "clock"]
+    allowed_action = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["action", "label", "requires", "accepts", "note_required", "href"],
+        "properties": {
+            "action": {"type": "string", "enum": list(staff.STAFF_ACTIONS)},
+            "label": text,
+            "article": text,
+            "note_required": {"type": "boolean"},
+            "requires": {"type": "array", "items": text},
+            "accepts": {"type": "array", "items": text},
+            "href": {"type": "string", "description": "Địa chỉ POST của thao tác"},
+        },
+    }
+    clock_detail = {
+        "type": "object",
+        "required": ["step", "started_at", "due_at", "standing"],
+        "properties": {
+            "step": text,
+            "step_name": text,
+            "started_at": instant,
+            "due_at": instant,
+            "base_due_at": instant,
+            "budget_minutes": {"type": "integer"},
+            "used_minutes": {"type": "integer"},
+            "pauses": {"type": "array"},
+            "extended": {"type": "boolean"},
+            "stopped_at": nullable_instant,
+            "late": {"type": ["boolean", "null"]},
+            "late_after_extension": {"type": ["boolean", "null"]},
+            "standing": standing,
+            "standing_label": text,
+        },
+    }
+    event = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["seq", "at", "actor", "role", "action", "to"],
+        "properties": {
+            "seq": {"type": "integer"},
+            "at": instant,
+            "actor": text,
+            "role": {"type": "string", "enum": [str(r) for r in Role]},
+            "action": text,
+            "action_label": nullable_text,
+            "from": nullable_state,
+            "to": state,
+            "note": nullable_text,
+            "data": {"type": "object"},
+            "hash": text,
+        },
+    }
+    return {
+        "StaffAction": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["version"],
+            "description": "Chỉ gửi các trường mà thao tác cần hoặc nhận (bảng quy trình).",
+            "properties": action_properties,
+        },
+        "ActionOutcome": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["code", "state", "state_label", "version", "event_seq"],
+            "properties": {
+                "code": text,
+                "state": state,
+                "state_label": {"type": "string", "enum": list(STATE_LABELS_VI.values())},
+                "version": {
+                    "type": "integer",
+                    "description": "Phiên bản mới, gửi kèm thao tác tiếp theo",
+                },
+                "event_seq": {"type": "integer", "description": "Số thứ tự bước trong hồ sơ"},
+            },
+        },
+        "StaffReportRow": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": row_required,
+            "properties": {**row_properties, "summary": text},
+        },
+        "StaffReportPage": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["view", "items", "total", "page", "size", "pages"],
+            "properties": {
+                "view": {"const": "staff"},
+                "items": {"type": "array", "items": _ref("schemas", "StaffReportRow")},
+                "total": {"type": "integer", "minimum": 0},
+                "page": {"type": "integer", "minimum": 1},
+                "size": {"type": "integer", "minimum": 1},
+                "pages": {"type": "integer", "minimum": 1},
+            },
+        },
+        "StaffReport": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "view",
+                *row_required,
+                "content",
+                "clocks",
+                "events",
+                "reporter",
+                "allowed_actions",
+            ],
+            "properties": {
+                "view": {"const": "staff"},
+                **row_properties,
+                "channel": text,
+                "content": text,
+                "suggested_sector": nullable_text,
+                "latitude": {"type": ["number", "null"]},
+                "longitude": {"type": ["number", "null"]},
+                "routing_rule": nullable_text,
+                "proposed_result": nullable_text,
+                "approved_result": nullable_text,
+                "published_text": nullable_text,
+                "rating": {"type": ["string", "null"], "enum": [*RATINGS, None]},
+                "rating_label": nullable_text,
+                "clocks": {"type": "array", "items": clock_detail},
+                "events": {"type": "array", "items": event},
+                "extensions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "requested_by": nullable_text,
+                            "requested_due": nullable_instant,
+                            "request_reason": nullable_text,
+                            "granted_by": nullable_text,
+                            "granted_due": nullable_instant,
+                            "grant_reason": nullable_text,
+                        },
+                    },
+                },
+                "pending_extension": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "requested_by": nullable_text,
+                        "requested_due": nullable_instant,
+                        "reason": nullable_text,
+                    },
+                },
+                "replies": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {"at": instant, "text": text},
+                    },
+                },
+                "ratings": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {"at": instant, "value": text},
+                    },
+                },
+                "media": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "stage": text,
+                            "kind": text,
+                            "filename": text,
+                        },
+                    },
+                },
+                "reporter": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "description": "Thông tin người phản ánh: chỉ cho cán bộ IOC, quản trị vận "
+                    "hành và cán bộ, lãnh đạo cơ quan xử lý (Đ5.4); null với vai trò khác",
+                    "properties": {
+                        "name": text,
+                        "phone": text,
+                        "email": nullable_text,
+                        "address": nullable_text,
+                    },
+                },
+                "allowed_actions": {
+                    "type": "array",
+                    "items": allowed_action,
+                    "description": "Các thao tác tài khoản được làm lúc này",
+                },
+                "publication": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "description": "Khi được công khai: nội dung theo mẫu Phụ lục 2 và hình thức",
+                    "properties": {
+                        "level": {"type": "string", "enum": ["public", "private", "restricted"]},
+                        "label": text,
+                        "text": nullable_text,
+                    },
+                },
+                "disclosures": {
+                    "type": "array",
+                    "description": "Các lần cung cấp thông tin người phản ánh (Đ13.7), cho "
+                    "quản trị vận hành và kiểm tra",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "disclosed_at": instant,
+                            "disclosed_by": text,
+                            "authority": text,
+                            "reason": text,
+                        },
+                    },
+                },
             },
         },
     }

@@ -25,9 +25,10 @@ from engine.services.public import (
 from engine.uploads import IncomingFile, MediaRefused, MediaStore, StoredFile, accept
 from engine.uploads import proposed_place as photo_place
 from engine.workflow import STATE_LABELS_VI, Role
-from web.api import api, inputs, views
+from web.api import api, inputs, staff, views
 from web.api.idempotency import TOKEN_HEADER, idempotent, not_replayed
 from web.api.inputs import ApiProblem, FieldError
+from web.auth import bearer_token
 from web.limits import PUBLIC_POST, limiter
 from web.runtime import lifecycle, snapshot
 
@@ -146,24 +147,42 @@ def _store(files: list[IncomingFile]) -> list[StoredFile]:
 
 @api.get("/reports")
 def list_reports() -> Response:
-    """Published results, newest first, with the public portal's filters."""
+    """Published results, newest first, with the public portal's filters.
+
+    With a staff bearer token, the staff's list instead (:mod:`web.api.staff`).
+    """
+    if bearer_token() is not None:
+        return staff.report_list()
     life, snap = lifecycle(), snapshot()
     filters, number, size = _listing(request.args, snap.portal.page_size)
     with life.uow.read() as session:
         found = published_reports(session, snap, filters, number, size)
-    return jsonify(views.page(found, life.zone))
+    return _varies(jsonify(views.page(found, life.zone)))
 
 
 @api.get("/reports/<code>")
 def get_report(code: str) -> Response:
-    """The public view of a published report; with the tracking token, the reporter's view."""
+    """The public view of a published report; with the tracking token, the reporter's view.
+
+    With a staff bearer token, the staff's view instead (:mod:`web.api.staff`).
+    """
+    if bearer_token() is not None:
+        return staff.report_detail(code)
     life, snap = lifecycle(), snapshot()
     token = _token()
     with life.uow.read() as session:
         if token is None:
-            return jsonify(views.public_report(published_report(session, snap, code), life.zone))
+            return _varies(
+                jsonify(views.public_report(published_report(session, snap, code), life.zone))
+            )
         view = tracking(session, snap, code, token)
-    return _reporter_answer(view, 200)
+    return _varies(_reporter_answer(view, 200))
+
+
+def _varies(response: Response) -> Response:
+    """The same address answers staff with a bearer token: a cache must not mix the two."""
+    response.vary.add("Authorization")
+    return response
 
 
 @api.get("/photos/<int:photo_id>")

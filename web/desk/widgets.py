@@ -71,6 +71,8 @@ class Widget:
     #: The rule behind the preselected value (``giao-thong-van-tai``), shown beside it.
     rule: str | None = None
     rule_text: str | None = None
+    #: The option the rule chose; it keeps its mark even when the form returns another value.
+    rule_value: str | None = None
     datalist: tuple[str, ...] = ()
     #: A text shown beside the field, read-only (the officer's proposal when a leader edits it).
     beside: str | None = None
@@ -164,6 +166,7 @@ def _sector(ctx: Context, row: Transition, required: bool) -> Widget:
         hint=" ".join(hints) or None,
         rule=rule,
         rule_text=rule_text,
+        rule_value=value if rule else None,
     )
 
 
@@ -206,6 +209,7 @@ def _agency(ctx: Context, row: Transition, required: bool) -> Widget:
         hint=" ".join(hints),
         rule=rule,
         rule_text=rule_text,
+        rule_value=value if rule else None,
     )
 
 
