@@ -13,14 +13,25 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
 import click
 
 from cli.runtime import CONFIG_OPTION, Failure, snapshot, unit_of_work
+from engine.config.snapshot import Snapshot
 
 __all__ = ["worker"]
+
+
+def _with_smtp(config: Snapshot, address: str) -> Snapshot:
+    """The same configuration, sending through ``HOST:PORT`` (a test or local mail sink)."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.UsageError(f"--smtp: '{address}' phải có dạng HOST:PORT, ví dụ 127.0.0.1:8025")
+    smtp = replace(config.notify.smtp, host=host, port=int(port), security="none")
+    return replace(config, notify=replace(config.notify, smtp=smtp))
 
 
 def _one_line(exc: BaseException) -> str:
@@ -36,12 +47,21 @@ def _one_line(exc: BaseException) -> str:
     type=click.FloatRange(min=0.1),
     help="Số giây giữa hai lượt.",
 )
+@click.option(
+    "--smtp",
+    "smtp_address",
+    default=None,
+    metavar="HOST:PORT",
+    help="Gửi qua máy chủ thư này thay cho notify.yaml (ví dụ máy thử 127.0.0.1:8025).",
+)
 @CONFIG_OPTION
-def worker(once: bool, interval: float, config_dir: Path) -> None:
+def worker(once: bool, interval: float, smtp_address: str | None, config_dir: Path) -> None:
     """Gửi thư, webhook từ hàng đợi và chạy việc hẹn giờ (nhắc hạn, tổng hợp hằng ngày)."""
     from engine.worker import Worker, missing_templates
 
     config = snapshot(config_dir)
+    if smtp_address:
+        config = _with_smtp(config, smtp_address)
     missing = missing_templates(config)
     if missing:
         raise Failure(

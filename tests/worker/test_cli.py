@@ -132,3 +132,13 @@ def test_an_unreachable_database_is_one_line(conf: Path) -> None:
     assert result.exit_code == 1
     assert "cơ sở dữ liệu:" in result.output and "secret" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_smtp_option_must_be_host_and_port() -> None:
+    from click.testing import CliRunner
+
+    from cli.worker import worker
+
+    result = CliRunner().invoke(worker, ["--once", "--smtp", "no-port-here"])
+    assert result.exit_code == 2
+    assert "HOST:PORT" in result.output
