@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import xstatic.pkg.leaflet
 from flask import (
@@ -62,6 +61,7 @@ from web import i18n
 from web.limits import PUBLIC_POST, limiter
 from web.portal_forms import AdditionForm, RatingForm, ReplyForm, ReportForm
 from web.runtime import lifecycle, snapshot
+from web.security import page_headers
 
 portal = Blueprint("portal", __name__)
 
@@ -85,28 +85,7 @@ def _set_up(state: BlueprintSetupState) -> None:
 
 @portal.after_request
 def _headers(response: Response) -> Response:
-    """A strict content policy: only this site's scripts and styles; pictures also from tiles."""
-    tiles = tile_origin(snapshot().portal.tile_url)
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; "
-        f"img-src 'self' data:{' ' + tiles if tiles else ''}; "
-        "script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
-
-
-def tile_origin(tile_url: str) -> str:
-    """``https://{s}.tile.example.org/{z}/{x}/{y}.png`` → ``https://*.tile.example.org``."""
-    if not tile_url:
-        return ""
-    parts = urlsplit(re.sub(r"\{[a-z]\}", "*", tile_url.split("/{", 1)[0] + "/"))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return ""
-    return f"{parts.scheme}://{parts.netloc}"
+    return page_headers(response, snapshot().portal.tile_url)
 
 
 def page(template: str, http_status: int = 200, **context: Any) -> tuple[str, int]:

@@ -42,8 +42,8 @@ from web.auth import current_staff, staff_required
 from web.desk import widgets
 from web.errors import TITLES_VI
 from web.formatting import when_vi
-from web.portal import tile_origin
 from web.runtime import lifecycle, snapshot
+from web.security import page_headers
 
 desk = Blueprint("desk", __name__, url_prefix="/ban-xu-ly")
 
@@ -94,19 +94,7 @@ VISIBILITY_WORDS = {
 @desk.after_request
 def _headers(response: Response) -> Response:
     """Staff pages carry people's details: never cached, never framed, scripts from here only."""
-    tiles = tile_origin(snapshot().portal.tile_url)
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; "
-        f"img-src 'self' data:{' ' + tiles if tiles else ''}; "
-        "script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'",
-    )
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
-    return response
+    return page_headers(response, snapshot().portal.tile_url, private=True)
 
 
 def optional_url(endpoint: str, **values: Any) -> str | None:
