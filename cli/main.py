@@ -165,6 +165,7 @@ def serve(host: str, port: int, config_dir: Path) -> None:
 def _register() -> None:
     """Commands kept in modules of their own, one job each."""
     from cli.apikeys import apikey
+    from cli.config_versions import COMMANDS as CONFIG_COMMANDS
     from cli.db import db
     from cli.demo import demo
     from cli.mail import mail_fetch, mail_gateway
@@ -175,6 +176,8 @@ def _register() -> None:
     commands = (db, demo, report, audit_group, apikey, user, mail_gateway, mail_fetch, worker)
     for command in commands:
         cli.add_command(command)
+    for command in CONFIG_COMMANDS:
+        config.add_command(command)
 
 
 _register()

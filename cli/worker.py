@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
 import click
 
-from cli.runtime import CONFIG_OPTION, Failure, snapshot, unit_of_work
+from cli.runtime import CONFIG_OPTION, Failure, refresher, snapshot, unit_of_work
 from engine.config.snapshot import Snapshot
 
 __all__ = ["worker"]
@@ -32,6 +33,20 @@ def _with_smtp(config: Snapshot, address: str) -> Snapshot:
         raise click.UsageError(f"--smtp: '{address}' phải có dạng HOST:PORT, ví dụ 127.0.0.1:8025")
     smtp = replace(config.notify.smtp, host=host, port=int(port), security="none")
     return replace(config, notify=replace(config.notify, smtp=smtp))
+
+
+def _keeping_smtp(
+    refresh: Callable[[], Snapshot | None] | None, address: str
+) -> Callable[[], Snapshot | None] | None:
+    """A reloaded configuration still sends through the ``--smtp`` given on the command line."""
+    if refresh is None:
+        return None
+
+    def follow() -> Snapshot | None:
+        fresh = refresh()
+        return _with_smtp(fresh, address) if fresh is not None else None
+
+    return follow
 
 
 def _one_line(exc: BaseException) -> str:
@@ -59,9 +74,11 @@ def worker(once: bool, interval: float, smtp_address: str | None, config_dir: Pa
     """Gửi thư, webhook từ hàng đợi và chạy việc hẹn giờ (nhắc hạn, tổng hợp hằng ngày)."""
     from engine.worker import Worker, missing_templates
 
+    refresh = refresher(config_dir)  # follows new configuration versions between passes
     config = snapshot(config_dir)
     if smtp_address:
         config = _with_smtp(config, smtp_address)
+        refresh = _keeping_smtp(refresh, smtp_address)
     missing = missing_templates(config)
     if missing:
         raise Failure(
@@ -91,7 +108,7 @@ def worker(once: bool, interval: float, smtp_address: str | None, config_dir: Pa
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         click.echo(f"phananh worker {runner.name}: chạy mỗi {interval:g} giây", err=True)
-        runner.run(stop, interval)
+        runner.run(stop, interval, refresh=refresh)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -7,11 +7,19 @@ Templates: ``templates/*.j2`` (the Phụ lục 2 result, required) and ``templat
 worker's mails, one per kind of notice, optional here — the worker refuses to start without the
 ones it needs); each is compiled and tried on its sample context, so a broken one is a
 ``FILE:LINE`` error. ``notify.yaml`` (optional, like ``portal.yaml``) configures the worker.
+
+``load_files(files)`` validates the same files held in memory (``{"sectors.yaml": text, …}``, as a
+configuration version keeps them in the database): every check is the same, and errors name the
+files as given (``sectors.yaml:42``). ``config_files(directory)`` reads exactly the files ``load``
+reads, in that form.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -26,6 +34,13 @@ from engine.config.source import Source, YamlSyntaxError, read_yaml
 
 #: Where the configuration lives unless told otherwise.
 DEFAULT_DIRECTORY = Path(os.environ.get("PHANANH_CONFIG", "config"))
+
+
+#: The names a configuration's files may have, relative to its directory.
+FILE_NAME = re.compile(
+    r"^(?:(?:sectors|areas|sla|portal|notify)\.yaml"
+    r"|templates/(?:mail/)?[A-Za-z0-9_][A-Za-z0-9_.-]*\.j2)$"
+)
 
 
 def load(directory: str | os.PathLike[str] = DEFAULT_DIRECTORY) -> Snapshot:
@@ -43,11 +58,57 @@ def load(directory: str | os.PathLike[str] = DEFAULT_DIRECTORY) -> Snapshot:
                 )
             ]
         )
+    return _load(root, _display, str(root))
+
+
+def config_files(directory: str | os.PathLike[str]) -> dict[str, str]:
+    """The files ``load(directory)`` reads, by relative name (``templates/mail/digest.j2``)."""
+    root = Path(directory)
+    paths = [root / f"{name}.yaml" for name in SCHEMA_FILES + OPTIONAL_FILES]
+    paths += sorted((root / "templates").glob("*.j2"))
+    paths += sorted((root / "templates" / "mail").glob("*.j2"))
+    return {
+        p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in paths if p.is_file()
+    }
+
+
+def load_files(files: Mapping[str, str], source: str = "") -> Snapshot:
+    """Validate and build a configuration given as ``{relative name: text}``.
+
+    Errors name the files as given (``sectors.yaml:42``); a name that is not one of a
+    configuration's files (``FILE_NAME``) is an error too, so nothing is silently left out.
+    """
+    unknown = [
+        ConfigError(
+            name,
+            1,
+            "",
+            f"'{name}' không phải tệp của cấu hình (chỉ sectors, areas, sla, portal, notify.yaml "
+            "và templates/*.j2, templates/mail/*.j2)",
+            f"'{name}' is not a configuration file (only sectors, areas, sla, portal, "
+            "notify.yaml and templates/*.j2, templates/mail/*.j2)",
+        )
+        for name in files
+        if not FILE_NAME.match(name)
+    ]
+    if unknown:
+        raise ConfigInvalid(unknown)
+    with tempfile.TemporaryDirectory(prefix="phananh-config-") as scratch:
+        root = Path(scratch)
+        for name, text in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", encoding="utf-8", newline="") as out:
+                out.write(text)
+        return _load(root, lambda path: path.relative_to(root).as_posix(), source)
+
+
+def _load(root: Path, display: Callable[[Path], str], origin: str) -> Snapshot:
     errors: list[ConfigError] = []
     sources: dict[str, Source] = {}
     for name in SCHEMA_FILES + OPTIONAL_FILES:
         path = root / f"{name}.yaml"
-        shown = _display(path)
+        shown = display(path)
         if not path.is_file() and name in OPTIONAL_FILES:
             continue
         if not path.is_file():
@@ -68,7 +129,7 @@ def load(directory: str | os.PathLike[str] = DEFAULT_DIRECTORY) -> Snapshot:
         errors.extend(problems)
         if not problems:
             sources[name] = source
-    templates, template_errors = _templates(root / "templates")
+    templates, template_errors = _templates(root / "templates", display)
     errors.extend(template_errors)
     if all(name in sources for name in SCHEMA_FILES):
         errors.extend(cross_check(sources["sectors"], sources["areas"], sources["sla"]))
@@ -83,13 +144,15 @@ def load(directory: str | os.PathLike[str] = DEFAULT_DIRECTORY) -> Snapshot:
         sources["areas"].data,
         sources["sla"].data,
         templates,
-        str(root),
+        origin,
         sources["portal"].data if "portal" in sources else None,
         sources["notify"].data if "notify" in sources else None,
     )
 
 
-def _templates(folder: Path) -> tuple[dict[str, str], list[ConfigError]]:
+def _templates(
+    folder: Path, display: Callable[[Path], str]
+) -> tuple[dict[str, str], list[ConfigError]]:
     found: dict[str, str] = {}
     errors: list[ConfigError] = []
     for path in sorted(folder.glob("*.j2")) if folder.is_dir() else []:
@@ -97,9 +160,7 @@ def _templates(folder: Path) -> tuple[dict[str, str], list[ConfigError]]:
         problem = sandbox.check(text)
         if problem:
             errors.append(
-                ConfigError(
-                    _display(path), problem.line, "", problem.message_vi, problem.message_en
-                )
+                ConfigError(display(path), problem.line, "", problem.message_vi, problem.message_en)
             )
         found[path.name] = text
     mail = folder / "mail"
@@ -108,15 +169,13 @@ def _templates(folder: Path) -> tuple[dict[str, str], list[ConfigError]]:
         problem = sandbox.check_mail(path.name, text)
         if problem:
             errors.append(
-                ConfigError(
-                    _display(path), problem.line, "", problem.message_vi, problem.message_en
-                )
+                ConfigError(display(path), problem.line, "", problem.message_vi, problem.message_en)
             )
         found[f"mail/{path.name}"] = text
     if RESULT_TEMPLATE not in found:
         errors.append(
             ConfigError(
-                _display(folder / RESULT_TEMPLATE),
+                display(folder / RESULT_TEMPLATE),
                 1,
                 "",
                 "thiếu mẫu hiển thị kết quả xử lý (Phụ lục 2)",

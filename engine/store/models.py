@@ -43,17 +43,30 @@ class Base(DeclarativeBase):
 
 
 class ConfigVersion(Base):
-    """A configuration that was active at some time; reports keep the one that routed them."""
+    """One configuration (Đ13.8), kept whole: ``files`` maps each file's relative name to its text.
+
+    The version in force at an instant ``t`` is the one with the latest ``active_from`` not after
+    ``t`` (the higher id on a tie); ``active_from`` is ``None`` for a version never put in force
+    (files a command ran with, kept so the reports it routed can name them, or a scheduled
+    version that was cancelled). ``parent_id`` is the version in force it was made from, ``diff``
+    the unified diff of its files against that parent's, ``restored_from_id`` the earlier version
+    a rollback copied. Reports keep the version that routed them (``Report.config_version_id``).
+    :mod:`engine.configstore` creates, activates and restores versions.
+    """
 
     __tablename__ = "config_versions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    digest: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime]
     author: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(500), default="")
     files: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active_from: Mapped[datetime | None] = mapped_column(index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("config_versions.id"))
+    restored_from_id: Mapped[int | None] = mapped_column(ForeignKey("config_versions.id"))
+    diff: Mapped[str] = mapped_column(Text, default="")
 
 
 class Report(Base):

@@ -90,24 +90,47 @@ class Worker:
     ) -> None:
         env = os.environ if environ is None else environ
         self.uow = uow
-        self.snapshot = snapshot
         self.now = now
-        self.calendar = WorkingCalendar.from_config(snapshot.calendar)
-        self.expander = notices.Expander(snapshot, self.calendar)
-        self.mailer = mailer or SmtpMailer(snapshot.notify.smtp, env)
-        self.poster = poster or WebhookPoster(snapshot.notify.webhook_timeout_seconds, env)
+        self._env = env
+        self._own_mailer, self._own_poster = mailer is None, poster is None
+        self.mailer = mailer
+        self.poster = poster
+        self.reconfigure(snapshot)
         self.lease = lease
         self.name = name or worker_id()
         self.stopping = threading.Event()
         self._claims = itertools.count(1)
 
+    def reconfigure(self, snapshot: Snapshot) -> None:
+        """Use ``snapshot`` from the next pass on (a new configuration version in force)."""
+        self.snapshot = snapshot
+        self.calendar = WorkingCalendar.from_config(snapshot.calendar)
+        self.expander = notices.Expander(snapshot, self.calendar)
+        if self._own_mailer:
+            self.mailer = SmtpMailer(snapshot.notify.smtp, self._env)
+        if self._own_poster:
+            self.poster = WebhookPoster(snapshot.notify.webhook_timeout_seconds, self._env)
+
     # -- loops -----------------------------------------------------------------------------------
 
-    def run(self, stop: threading.Event, interval: float) -> None:
+    def run(
+        self,
+        stop: threading.Event,
+        interval: float,
+        refresh: Callable[[], Snapshot | None] | None = None,
+    ) -> None:
         """Passes every ``interval`` seconds until ``stop`` is set; a failed pass (the database
-        unreachable) is logged and the next one tried."""
+        unreachable) is logged and the next one tried. ``refresh``, asked before each pass,
+        returns a new snapshot when another configuration version has come in force."""
         self.stopping = stop
         while not stop.is_set():
+            fresh = refresh() if refresh is not None else None
+            if fresh is not None and notices.missing_templates(fresh):
+                missing = ", ".join(notices.missing_templates(fresh))
+                log.error("phananh worker: new configuration lacks %s; keeping the old", missing)
+            elif fresh is not None:
+                self.reconfigure(fresh)
+                log.info("phananh worker: configuration reloaded")
             try:
                 summary = self.run_once()
             except Exception:  # noqa: BLE001 - the database may be away a moment: try next pass

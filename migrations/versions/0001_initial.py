@@ -40,9 +40,28 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("source", sa.String(length=500), nullable=False),
         sa.Column("files", sa.JSON(), nullable=False),
+        sa.Column("active_from", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("parent_id", sa.Integer(), nullable=True),
+        sa.Column("restored_from_id", sa.Integer(), nullable=True),
+        sa.Column("diff", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["parent_id"],
+            ["config_versions.id"],
+            name=op.f("fk_config_versions_parent_id_config_versions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["restored_from_id"],
+            ["config_versions.id"],
+            name=op.f("fk_config_versions_restored_from_id_config_versions"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_config_versions")),
-        sa.UniqueConstraint("digest", name=op.f("uq_config_versions_digest")),
     )
+    with op.batch_alter_table("config_versions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_config_versions_active_from"), ["active_from"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_config_versions_digest"), ["digest"], unique=False)
+
     op.create_table(
         "idempotent_requests",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -394,6 +413,10 @@ def downgrade() -> None:
     op.drop_table("api_tokens")
     op.drop_table("users")
     op.drop_table("idempotent_requests")
+    with op.batch_alter_table("config_versions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_config_versions_digest"))
+        batch_op.drop_index(batch_op.f("ix_config_versions_active_from"))
+
     op.drop_table("config_versions")
     op.drop_table("api_keys")
     # ### end Alembic commands ###
