@@ -35,7 +35,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     send_from_directory,
     session,
     url_for,
@@ -59,6 +58,7 @@ from engine.uploads import IncomingFile, MediaRefused, MediaStore, accept, propo
 from engine.workflow import RATINGS, Role
 from web import i18n
 from web.limits import PUBLIC_POST, limiter
+from web.media import send_stored
 from web.portal_forms import AdditionForm, RatingForm, ReplyForm, ReportForm
 from web.runtime import lifecycle, snapshot
 from web.security import page_headers
@@ -379,18 +379,7 @@ def _media(attachment_id: int, *, thumbnail: bool) -> Response:
         found = public_photo(db, attachment_id)
         relative = found.thumbnail_path if thumbnail else found.path
         content_type = "image/jpeg" if thumbnail else found.content_type
-    if not relative:
-        abort(404)
-    try:
-        path = MediaStore(current_app.config["MEDIA_ROOT"]).path(relative)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=content_type, conditional=True, max_age=MEDIA_MAX_AGE)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return send_stored(relative, content_type, max_age=MEDIA_MAX_AGE)
 
 
 # -- helpers for the page's script -------------------------------------------------------------

@@ -24,6 +24,7 @@ from engine.services.lifecycle import Actor, Lifecycle, NewReport
 from engine.store.migrate import upgrade
 from engine.store.models import Disclosure, Event, OutboxMessage, Report
 from engine.workflow import Role, State
+from tests.services.test_lifecycle import PATHS  # the shortest way to each state
 from web import create_app
 from web.auth import SESSION_KEY
 
@@ -187,24 +188,6 @@ FORM_INPUTS: dict[str, dict[str, str]] = {
     for action, values in INPUTS.items()
 }
 
-#: The shortest way to each state (the reporter's actions are done with the token).
-PATHS: dict[State, tuple[str, ...]] = {
-    State.RECEIVED: (),
-    State.NEEDS_INFO: ("request_info",),
-    State.REJECTED: ("reject",),
-    State.CLASSIFIED: ("classify",),
-    State.FORWARDED: ("classify", "forward"),
-    State.RETURNED: ("classify", "forward", "return_to_ioc"),
-    State.ESCALATED: ("classify", "forward", "return_to_ioc", "escalate"),
-    State.IN_PROGRESS: ("classify", "forward", "accept"),
-    State.PENDING_APPROVAL: ("classify", "forward", "accept", "propose_result"),
-    State.APPROVED: ("classify", "forward", "accept", "propose_result", "approve"),
-    State.PUBLISHED: ("classify", "forward", "accept", "propose_result", "approve", "publish"),
-    State.ANSWERED_PRIVATELY: (
-        "classify", "forward", "accept", "propose_result", "approve", "publish",
-    ),
-    State.RESTRICTED: ("classify", "forward", "accept", "propose_result", "approve", "publish"),
-}  # fmt: skip
 AGENCY_STAFF = {"SXD": ("canbo.sxd", "lanhdao.sxd"), "SYT": ("canbo.syt", "lanhdao.syt")}
 
 

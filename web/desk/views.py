@@ -20,13 +20,11 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_wtf.csrf import CSRFError
@@ -36,12 +34,12 @@ from werkzeug.routing import BuildError
 from engine.rules.facts import fold
 from engine.services import disclosure, queues
 from engine.services.errors import Conflict, DomainError, Forbidden, InvalidInput, WrongState
-from engine.uploads import MediaStore
 from engine.workflow import ACTIONS, RATINGS, STATE_LABELS_VI, Role, State
 from web.auth import current_staff, staff_required
 from web.desk import widgets
 from web.errors import TITLES_VI
 from web.formatting import when_vi
+from web.media import send_stored
 from web.runtime import lifecycle, snapshot
 from web.security import page_headers
 
@@ -452,16 +450,4 @@ def _media(attachment_id: int, *, thumbnail: bool) -> Response:
         found = queues.media_of(db, life, staff.actor, attachment_id)
         relative = found.thumbnail_path if thumbnail else found.path
         content_type = "image/jpeg" if thumbnail else found.content_type
-    if not relative:
-        abort(404)
-    try:
-        path = MediaStore(current_app.config["MEDIA_ROOT"]).path(relative)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=content_type, conditional=True, max_age=MEDIA_MAX_AGE)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["Cache-Control"] = f"private, max-age={MEDIA_MAX_AGE}"
-    return response
+    return send_stored(relative, content_type, max_age=MEDIA_MAX_AGE, private=True)
