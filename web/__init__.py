@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+import admin
 from engine.config.loader import DEFAULT_DIRECTORY, load
 from engine.store import database_url
 from web import auth, errors, formatting, runtime
@@ -56,4 +57,5 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         csrf.exempt(machine_facing)
     for blueprint in (public, portal, auth.auth, desk, api, open311):
         app.register_blueprint(blueprint)
+    admin.init_app(app)
     return app

@@ -1,0 +1,67 @@
+"""An application (fresh migrated SQLite database per module) and one account per role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from engine import accounts
+from engine.store.migrate import upgrade
+from engine.workflow import Role
+from web import create_app
+from web.auth import SESSION_KEY
+from web.runtime import lifecycle
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "mat-khau-dai-du-12"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    folder = tmp_path_factory.mktemp("admin")
+    url = f"sqlite:///{folder / 'admin.db'}"
+    upgrade(url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "CONFIG_DIR": str(ROOT / "config"),
+            "DATABASE_URL": url,
+            "MEDIA_ROOT": str(folder / "media"),
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "CONFIG_RELOAD_SECONDS": 0,
+        }
+    )
+    with app.app_context(), lifecycle().uow.begin() as session:
+        accounts.create_user(session, "quan-tri", PASSWORD, Role.OPERATOR_ADMIN)
+        accounts.create_user(session, "kiem-tra", PASSWORD, Role.AUDITOR)
+        accounts.create_user(session, "can-bo", PASSWORD, Role.OFFICER, agency="SXD")
+    return app
+
+
+def user_id(app: Flask, username: str) -> int:
+    with app.app_context(), lifecycle().uow.read() as session:
+        return accounts.find_user(session, username).id
+
+
+def signed_in(app: Flask, username: str | None) -> FlaskClient:
+    """A new client, signed in as ``username`` (anonymous when ``None``)."""
+    client = app.test_client()
+    if username is not None:
+        uid = user_id(app, username)
+        with client.session_transaction() as session:
+            session[SESSION_KEY] = uid
+    return client
+
+
+@pytest.fixture
+def admin_client(app: Flask) -> FlaskClient:
+    return signed_in(app, "quan-tri")
+
+
+@pytest.fixture
+def auditor_client(app: Flask) -> FlaskClient:
+    return signed_in(app, "kiem-tra")
