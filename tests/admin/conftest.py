@@ -9,9 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine import accounts
-from engine.store.migrate import upgrade
 from engine.workflow import Role
-from web import create_app
+from tests.apps import make_app
 from web.auth import SESSION_KEY
 from web.runtime import lifecycle
 
@@ -21,20 +20,7 @@ PASSWORD = "mat-khau-dai-du-12"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    folder = tmp_path_factory.mktemp("admin")
-    url = f"sqlite:///{folder / 'admin.db'}"
-    upgrade(url)
-    app = create_app(
-        {
-            "TESTING": True,
-            "CONFIG_DIR": str(ROOT / "config"),
-            "DATABASE_URL": url,
-            "MEDIA_ROOT": str(folder / "media"),
-            "SECRET_KEY": "test",
-            "WTF_CSRF_ENABLED": False,
-            "CONFIG_RELOAD_SECONDS": 0,
-        }
-    )
+    app = make_app(tmp_path_factory.mktemp("admin"), CONFIG_RELOAD_SECONDS=0)
     with app.app_context(), lifecycle().uow.begin() as session:
         accounts.create_user(session, "quan-tri", PASSWORD, Role.OPERATOR_ADMIN)
         accounts.create_user(session, "kiem-tra", PASSWORD, Role.AUDITOR)

@@ -9,27 +9,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine.services.lifecycle import Lifecycle
-from engine.store.migrate import upgrade
-from web import create_app
+from tests.apps import make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    folder = tmp_path_factory.mktemp("web")
-    url = f"sqlite:///{folder / 'web.db'}"
-    upgrade(url)
-    return create_app(
-        {
-            "TESTING": True,
-            "CONFIG_DIR": str(ROOT / "config"),
-            "DATABASE_URL": url,
-            "MEDIA_ROOT": str(folder / "media"),
-            "SECRET_KEY": "test",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
+    return make_app(tmp_path_factory.mktemp("web"))
 
 
 @pytest.fixture(scope="module")

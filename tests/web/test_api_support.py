@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator, FormatChecker
 from PIL import Image
@@ -19,10 +18,9 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from engine.services.lifecycle import Actor, Lifecycle
-from engine.store.migrate import upgrade
 from engine.store.models import Report
 from engine.workflow import Role
-from web import create_app
+from tests.apps import make_app  # noqa: F401 - re-exported for the API tests
 
 ROOT = Path(__file__).resolve().parents[2]
 API = "/api/v1"
@@ -43,23 +41,6 @@ TO_THE_END: tuple[tuple[str, Actor, dict[str, Any]], ...] = (
     ("approve", LEADER, {}),
     ("publish", OFFICER, {}),
 )
-
-
-def make_app(folder: Path, **settings: Any) -> Flask:
-    """An application on a migrated database: SQLite in ``folder`` unless ``DATABASE_URL``."""
-    url = settings.pop("DATABASE_URL", None) or f"sqlite:///{folder / 'web.db'}"
-    upgrade(url)
-    return create_app(
-        {
-            "TESTING": True,
-            "CONFIG_DIR": str(ROOT / "config"),
-            "DATABASE_URL": url,
-            "MEDIA_ROOT": str(folder / "media"),
-            "SECRET_KEY": "test",
-            "WTF_CSRF_ENABLED": False,
-            **settings,
-        }
-    )
 
 
 def road_report(**changes: Any) -> dict[str, Any]:

@@ -15,17 +15,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from engine.accounts import create_user
 from engine.services.lifecycle import Actor, Lifecycle, NewReport
-from engine.store.migrate import upgrade
 from engine.store.models import Disclosure, Event, OutboxMessage, Report
-from engine.workflow import Role, State
+from engine.workflow import ACTIONS, Role, State
+from tests.apps import make_app
+from tests.services.test_lifecycle import INPUTS as LIFECYCLE_INPUTS
 from tests.services.test_lifecycle import PATHS  # the shortest way to each state
-from web import create_app
 from web.auth import SESSION_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,26 +90,7 @@ class Desk:
 
 
 def build_desk(folder: Path) -> Desk:
-    url = f"sqlite:///{folder / 'desk.db'}"
-    upgrade(url)
-    app = create_app(
-        {
-            "TESTING": True,
-            "CONFIG_DIR": str(ROOT / "config"),
-            "DATABASE_URL": url,
-            "MEDIA_ROOT": str(folder / "media"),
-            "SECRET_KEY": "test",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    if "desk" not in app.blueprints:
-        from web.desk import desk
-
-        app.register_blueprint(desk)
-    if "auth" not in app.blueprints:  # the sign-in pages are being built beside the desk
-        stub = Blueprint("auth", __name__)
-        stub.add_url_rule("/dang-nhap", "login", lambda: ("đăng nhập", 200))
-        app.register_blueprint(stub)
+    app = make_app(folder)
     life: Lifecycle = app.extensions["phananh.lifecycle"]
     clock = Clockwork(MORNING)
     life.now = clock
@@ -162,25 +143,12 @@ def perform(life: Lifecycle, who: Actor, code: str, action: str, **inputs: Any) 
     return life.perform(who, code, action, version=version_of(life, code), **inputs).state
 
 
-#: Valid inputs for each staff action, as the use case takes them.
+#: Valid inputs for each staff action, as the use case takes them: the lifecycle tests' own,
+#: without the reporter's actions, and with the sector left to each report.
 INPUTS: dict[str, dict[str, Any]] = {
-    "request_info": {"note": "Xin bổ sung ảnh chụp hiện trường."},
-    "reject": {"reason": "Không phải phản ánh hiện trường."},
-    "classify": {},  # the sector depends on the report
-    "forward": {},
-    "accept": {},
-    "return_to_ioc": {"reason": "Không thuộc phạm vi xử lý của Sở."},
-    "escalate": {"note": "Hai cơ quan cùng trả lại."},
-    "designate": {"agency": "SXD", "note": "Sở Xây dựng chủ trì theo chỉ đạo."},
-    "assign": {"officer": "Phạm Minh Đức"},
-    "request_extension": {"reason": "Cần khảo sát hiện trường.", "due": "2026-05-29T17:00+07:00"},
-    "grant_extension": {"reason": "Đồng ý gia hạn.", "due": "2026-05-29T17:00+07:00"},
-    "propose_result": {"result": "Đã vá ổ gà ngày 23/4/2026."},
-    "approve": {},
-    "edit_and_approve": {"result": "Sở Xây dựng đã vá ổ gà ngày 23/4/2026."},
-    "return_to_officer": {"note": "Bổ sung ảnh sau khi vá."},
-    "publish": {},
-    "reopen": {"note": "Người dân đề nghị làm rõ."},
+    action: ({} if action == "classify" else values)
+    for action, values in LIFECYCLE_INPUTS.items()
+    if Role.REPORTER not in ACTIONS[action].roles
 }
 #: The same, as the desk's form posts them (text; the due time in the province's zone).
 FORM_INPUTS: dict[str, dict[str, str]] = {

@@ -14,10 +14,9 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from engine.services.lifecycle import Lifecycle
-from engine.store.migrate import upgrade
 from engine.store.models import Attachment, Report, Reporter
+from tests.apps import make_app
 from tests.engine.media_samples import VINH_LONG, jpeg_with_gps
-from tests.web.conftest import ROOT
 from tests.web.test_portal_support import (
     PHUOC_HAU,
     TRANSPORT,
@@ -26,7 +25,6 @@ from tests.web.test_portal_support import (
     text_of,
     upload,
 )
-from web import create_app
 from web.limits import limiter
 
 
@@ -263,19 +261,11 @@ def test_suggestions_follow_the_text(client: FlaskClient) -> None:
 
 @pytest.fixture(scope="module")
 def strict_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    folder = tmp_path_factory.mktemp("strict")
-    url = f"sqlite:///{folder / 'web.db'}"
-    upgrade(url)
-    return create_app(
-        {
-            "TESTING": True,
-            "CONFIG_DIR": str(ROOT / "config"),
-            "DATABASE_URL": url,
-            "MEDIA_ROOT": str(folder / "media"),
-            "SECRET_KEY": "strict",
-            "WTF_CSRF_ENABLED": True,
-            "RATELIMIT_ENABLED": True,
-        }
+    return make_app(
+        tmp_path_factory.mktemp("strict"),
+        SECRET_KEY="strict",
+        WTF_CSRF_ENABLED=True,
+        RATELIMIT_ENABLED=True,
     )
 
 

@@ -125,6 +125,25 @@ class ReportInput:
 # -- reading the body ----------------------------------------------------------------------------
 
 
+def bounded_int(
+    args: Mapping[str, str], name: str, default: int, high: int, errors: list[FieldError]
+) -> int:
+    """A whole number from 1 to ``high`` in the query (``page``, ``size``), else a field error."""
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.isdigit() and 1 <= int(raw) <= high:
+        return int(raw)
+    errors.append(
+        FieldError(
+            name,
+            f"'{name}' phải là số nguyên từ 1 đến {high}.",
+            f"'{name}' must be a whole number from 1 to {high}.",
+        )
+    )
+    return default
+
+
 def json_object(data: Any) -> dict[str, Any]:
     """The body must be one JSON object."""
     if not isinstance(data, dict):

@@ -27,7 +27,7 @@ from engine.uploads import proposed_place as photo_place
 from engine.workflow import STATE_LABELS_VI, Role
 from web.api import api, inputs, staff, views
 from web.api.idempotency import TOKEN_HEADER, idempotent, not_replayed
-from web.api.inputs import ApiProblem, FieldError
+from web.api.inputs import ApiProblem, FieldError, bounded_int
 from web.auth import bearer_token
 from web.limits import PUBLIC_POST, limiter
 from web.runtime import lifecycle, snapshot
@@ -236,19 +236,7 @@ def _listing(args: Any, default_size: int) -> tuple[Filters, int, int]:
             return None
 
     def whole(name: str, default: int, high: int) -> int:
-        raw = args.get(name)
-        if raw is None or raw == "":
-            return default
-        if raw.isdigit() and 1 <= int(raw) <= high:
-            return int(raw)
-        errors.append(
-            FieldError(
-                name,
-                f"'{name}' phải là số nguyên từ 1 đến {high}.",
-                f"'{name}' must be a whole number from 1 to {high}.",
-            )
-        )
-        return default
+        return bounded_int(args, name, default, high, errors)
 
     filters = Filters(
         sector=args.get("sector") or None,

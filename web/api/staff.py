@@ -38,7 +38,7 @@ from engine.sla.clocks import Standing
 from engine.workflow import RATINGS, STATE_LABELS_VI, TABLE, State, Transition
 from web.api import api, inputs
 from web.api.idempotency import idempotent
-from web.api.inputs import ApiProblem, FieldError
+from web.api.inputs import ApiProblem, FieldError, bounded_int
 from web.api.views import instant
 from web.auth import Staff, bearer_staff, token_required
 from web.runtime import lifecycle
@@ -145,19 +145,7 @@ def _filters(args: Any) -> tuple[queues.Filters, int, int]:
         return value
 
     def whole(name: str, default: int, high: int) -> int:
-        raw = args.get(name)
-        if raw is None or raw == "":
-            return default
-        if raw.isdigit() and 1 <= int(raw) <= high:
-            return int(raw)
-        errors.append(
-            FieldError(
-                name,
-                f"'{name}' phải là số nguyên từ 1 đến {high}.",
-                f"'{name}' must be a whole number from 1 to {high}.",
-            )
-        )
-        return default
+        return bounded_int(args, name, default, high, errors)
 
     for name in PUBLIC_ONLY:
         if args.get(name):
