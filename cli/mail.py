@@ -16,12 +16,11 @@ import re
 import ssl
 import threading
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import click
 
-from cli.runtime import CONFIG_OPTION, Failure, lifecycle
+from cli.runtime import CONFIG_OPTION, Failure, following, lifecycle
 from engine.mail.gateway import DEFAULT_ADDRESS, DEFAULT_MAX_BYTES, Gateway
 from engine.mail.intake import InboundResult, receive
 
@@ -46,7 +45,9 @@ def _intake(config_dir: Path, media: Path) -> Callable[[bytes], InboundResult]:
         raise
     except Exception as exc:  # noqa: BLE001 - no database, wrong URL: one line
         raise Failure(f"cơ sở dữ liệu: {_one_line(exc)}") from None
-    return partial(receive, life=life, store=MediaStore(media))
+    in_force = following(life)
+    store = MediaStore(media)
+    return lambda raw: receive(raw, life=in_force(), store=store)
 
 
 def _wait() -> None:

@@ -8,6 +8,7 @@ as its first version.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -104,6 +105,21 @@ def refresher(directory: Path) -> Callable[[], Snapshot | None] | None:
         return current[1]
 
     return refresh
+
+
+def following(life: Lifecycle) -> Callable[[], Lifecycle]:
+    """For a long-running command that serves one request at a time (the mail channel): the
+    use cases of the version in force, rebuilt when another comes in force, as the web does.
+    With ``--config`` the directory's are kept: a directory is not followed."""
+    if not _config_defaulted():
+        return lambda: life
+    live = configstore.LiveConfig(
+        life.uow,
+        configstore.Loaded(life.config_version_id, life.snapshot, life),
+        lambda version_id, config: Lifecycle(life.uow, config, config_version_id=version_id),
+        interval=float(os.environ.get("CONFIG_RELOAD_SECONDS", configstore.live.DEFAULT_INTERVAL)),
+    )
+    return lambda: live.current().value
 
 
 def _config_defaulted() -> bool:

@@ -14,7 +14,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 import admin
-from engine.config.loader import DEFAULT_DIRECTORY, load
+from engine.config.loader import DEFAULT_DIRECTORY
 from engine.store import database_url
 from web import auth, errors, formatting, runtime
 from web.api import api
@@ -45,9 +45,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(settings or {})
     app.json.ensure_ascii = False  # Vietnamese stays readable in JSON answers (UTF-8)
-    snapshot = load(app.config["CONFIG_DIR"])
-    app.extensions["phananh.snapshot"] = snapshot
-    runtime.init_app(app, snapshot)
+    runtime.init_app(app)
     formatting.init_app(app)
     errors.init_app(app)
     auth.init_app(app)

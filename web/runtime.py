@@ -35,8 +35,12 @@ class DatabaseNotReady(RuntimeError):
     """The database has no tables yet: the operator must run the migrations first."""
 
 
-def init_app(app: Flask, snapshot: Snapshot) -> None:
-    """Start on the version in force (recording ``CONFIG_DIR``'s files first in a new database)."""
+def init_app(app: Flask, snapshot: Snapshot | None = None) -> None:
+    """Start on the version in force (recording ``CONFIG_DIR``'s files first in a new database).
+
+    ``CONFIG_DIR`` is read only when the database has no version yet: once the configuration
+    lives in the database, a folder edited by hand (or broken) does not stop the service.
+    """
     uow = UnitOfWork(make_engine(app.config["DATABASE_URL"]))
     try:
         version_id, in_force = configstore.bootstrap(

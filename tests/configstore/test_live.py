@@ -400,3 +400,26 @@ def test_the_command_line_refresher_follows_the_database_only_without_config(
     assert refresh() is None  # told once
     probe.main(["--config", str(ROOT / "config")], standalone_mode=False)
     assert found["refresh"] is None
+
+
+def test_once_the_database_has_a_version_the_folder_is_not_read_at_start(
+    uow: UnitOfWork, database_url: str, tmp_path: Path
+) -> None:
+    """An administrator's versions are the configuration: a folder broken (or emptied) later
+    by hand does not stop the service from starting on the version in force."""
+    first = _app(database_url, tmp_path, interval=0)
+    in_force = first.extensions[runtime.LIFECYCLE].config_version_id
+    broken = tmp_path / "broken-config"
+    broken.mkdir()
+    (broken / "sectors.yaml").write_text("sectors: [khong hop le\n", encoding="utf-8")
+    app = create_app(
+        {
+            "TESTING": True,
+            "CONFIG_DIR": str(broken),
+            "DATABASE_URL": database_url,
+            "MEDIA_ROOT": str(tmp_path),
+            "SECRET_KEY": "test",
+        }
+    )
+    assert app.extensions[runtime.LIFECYCLE].config_version_id == in_force
+    assert app.test_client().get("/linh-vuc").status_code == 200

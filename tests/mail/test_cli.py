@@ -197,3 +197,45 @@ def test_mail_fetch_connection_refused_is_one_line(
     assert result.exit_code == 1
     assert f"không kết nối được máy chủ IMAP 127.0.0.1:{port}" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_mail_gateway_follows_the_configuration_version_in_force(
+    database: UnitOfWork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --config the gateway runs on the database's version in force; a version an
+    administrator puts in force meanwhile is the one the next mail is taken in with."""
+    from engine import configstore
+    from engine.config.loader import config_files
+
+    monkeypatch.setenv("CONFIG_RELOAD_SECONDS", "0")
+    monkeypatch.chdir(CONFIG.parent)  # the default folder seeds the new database's first version
+    port = _free_port()
+    made: list[int] = []
+    used: list[tuple[int | None, float]] = []
+    original = cli.mail.receive
+
+    def receive(raw: bytes, life, store):  # noqa: ANN001, ANN202 - spy on the real intake
+        used.append((life.config_version_id, life.snapshot.sla.warning_threshold))
+        return original(raw, life=life, store=store)
+
+    def send_change_send() -> None:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.sendmail(SENDER, [ADDRESS], message(message_id="<mail-1@example.vn>"))
+        files = config_files(CONFIG)
+        files["sla.yaml"] = files["sla.yaml"].replace(
+            "warning_threshold: 0.75", "warning_threshold: 0.8"
+        )
+        with database.begin() as session:
+            made.append(configstore.create(session, files, author="quản trị", reason="thử").id)
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.sendmail(SENDER, [ADDRESS], message(message_id="<mail-2@example.vn>"))
+
+    monkeypatch.setattr(cli.mail, "receive", receive)
+    monkeypatch.setattr(cli.mail, "_wait", send_change_send)
+    result = CliRunner().invoke(
+        mail_gateway, ["--port", str(port), "--media", str(tmp_path / "media")]
+    )
+    assert result.exit_code == 0, result.output
+    assert [threshold for _, threshold in used] == [0.75, 0.8]
+    assert used[0][0] != made[0] and used[1][0] == made[0]
+    assert _reports(database) == [("email", "received"), ("email", "received")]
