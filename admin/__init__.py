@@ -13,6 +13,14 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from admin.agencies import AgenciesView
+from admin.areas import AreasView
+from admin.calendar import CalendarView
+from admin.deadlines import DeadlinesView
+from admin.routing import RoutingView
+from admin.sectors import SectorsView
+from admin.templates_view import TemplatesView
+from admin.users import UsersView
 from admin.views import FilesView, HomeView, VersionsView, WhatIfView
 
 NAME = "Quản trị cấu hình"
@@ -32,4 +40,14 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(
         WhatIfView(name="Thử thay đổi (what-if)", endpoint="thu_thay_doi", url="thu-thay-doi")
     )
+    admin.add_view(UsersView(name="Người dùng và vai trò", endpoint="nguoi_dung", url="nguoi-dung"))
+    admin.add_view(RoutingView(name="Phân công xử lý", endpoint="phan_cong", url="phan-cong"))
+    admin.add_view(
+        CalendarView(name="Lịch làm việc", endpoint="lich_lam_viec", url="lich-lam-viec")
+    )
+    admin.add_view(DeadlinesView(name="Thời hạn các bước", endpoint="thoi_han", url="thoi-han"))
+    admin.add_view(TemplatesView(name="Mẫu văn bản", endpoint="mau", url="mau"))
+    admin.add_view(SectorsView(name="Lĩnh vực", endpoint="linh_vuc", url="linh-vuc"))
+    admin.add_view(AgenciesView(name="Cơ quan xử lý", endpoint="co_quan", url="co-quan"))
+    admin.add_view(AreasView(name="Địa bàn", endpoint="dia_ban", url="dia-ban"))
     return admin

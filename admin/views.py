@@ -125,6 +125,22 @@ class VersionsView(_Guarded, BaseView):
         flash(f"Đã khôi phục phiên bản {version_id} thành phiên bản mới {new_id}.", "success")
         return redirect(url_for(".index"))
 
+    @expose("/<int:version_id>/huy-lich", methods=("POST",))
+    def cancel(self, version_id: int) -> Any:
+        """Withdraw a version scheduled for later, before its time comes."""
+        _staff()
+        try:
+            with runtime.lifecycle().uow.begin() as session:
+                configstore.cancel(session, version_id)
+        except DomainError as exc:
+            flash(exc.message_vi, "error")
+            return redirect(url_for(".index"))
+        flash(
+            f"Đã hủy lịch áp dụng phiên bản {version_id}; cấu hình đang áp dụng giữ nguyên.",
+            "success",
+        )
+        return redirect(url_for(".index"))
+
 
 def _in_force() -> tuple[int, dict[str, str]]:
     with runtime.lifecycle().uow.read() as session:

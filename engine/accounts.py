@@ -29,17 +29,19 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
 from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from engine.store.models import ApiToken, User
+from engine.config.snapshot import Agency
+from engine.store.models import AccountChange, ApiToken, User
 from engine.timefmt import when_vi
 from engine.workflow import Role
 
@@ -52,6 +54,11 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,59}")
 AGENCY_ROLES = frozenset({Role.OFFICER, Role.LEADER})
 #: Roles that have accounts: everyone but the citizen who reports.
 STAFF_ROLES = tuple(r for r in Role if r is not Role.REPORTER)
+#: Kinds of agency that do not handle reports themselves, so Đ14.1 asks no leader and focal
+#: officer of them: the IOC forwards reports (Đ6, Đ7), the province's committee receives only
+#: escalations (Đ3.8). Every other agency of the configuration is a handling agency (Đ2.3).
+NOT_HANDLING_KINDS = frozenset({"trung_tam", "ubnd_tinh"})
+MAX_DISPLAY_NAME = 200
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 TOTP_DIGITS = re.compile(r"\d{6}")
 TOKEN_MAX = 200
@@ -112,6 +119,57 @@ def password_problem(password: str) -> str | None:
 # -- accounts --------------------------------------------------------------------------------------
 
 
+class AccountRefused(ValueError):
+    """A refused account change. ``str()`` is the sentence the command line prints (Vietnamese,
+    then English); ``field`` names what was wrong (``username``, ``password``, ``display_name``,
+    ``role``, ``agency``, ``account``) and ``form_vi`` says it in Vietnamese beside a form's field."""
+
+    def __init__(self, message: str, field: str, form_vi: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.form_vi = form_vi or message
+
+
+def check_role_agency(role: Role | str, agency: str | None) -> Role:
+    """The role as a :class:`Role`, if an account may have it with ``agency`` (Đ14.1): officers
+    and leaders work for one agency and must name it; other staff must not; reporters have no
+    account. Whether the agency exists is for the caller to check against the configuration."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountRefused(
+            f"Vai trò '{role}' không có (unknown role).", "role", "Vai trò không hợp lệ."
+        ) from None
+    if role is Role.REPORTER:
+        raise AccountRefused(
+            "Người phản ánh không có tài khoản cán bộ (reporters have no account).", "role"
+        )
+    if role in AGENCY_ROLES and not agency:
+        raise AccountRefused(
+            f"Vai trò {role.value} cần cơ quan (--agency MÃ) (an {role.value} needs an agency).",
+            "agency",
+            "Lãnh đạo cơ quan và cán bộ đầu mối làm việc cho một cơ quan: hãy chọn cơ quan "
+            "(Điều 14 khoản 1).",
+        )
+    if role not in AGENCY_ROLES and agency:
+        raise AccountRefused(
+            f"Vai trò {role.value} không thuộc cơ quan nào; bỏ --agency "
+            f"(an {role.value} has no agency).",
+            "agency",
+            "Vai trò này không thuộc cơ quan nào: hãy để trống ô Cơ quan.",
+        )
+    return role
+
+
+def _display_name(display_name: str | None, username: str) -> str:
+    name = (display_name or "").strip() or username
+    if len(name) > MAX_DISPLAY_NAME:
+        raise AccountRefused(
+            f"Họ tên dài quá {MAX_DISPLAY_NAME} ký tự (display name too long).", "display_name"
+        )
+    return name
+
+
 def create_user(
     session: Session,
     username: str,
@@ -130,30 +188,21 @@ def create_user(
     """
     username = normal_username(username)
     if not USERNAME.fullmatch(username):
-        raise ValueError(
+        raise AccountRefused(
             f"Tên đăng nhập '{username}' không hợp lệ: 2–60 ký tự a-z, 0-9, dấu chấm, gạch "
-            "ngang, gạch dưới, bắt đầu bằng chữ hoặc số (invalid username)."
+            "ngang, gạch dưới, bắt đầu bằng chữ hoặc số (invalid username).",
+            "username",
         )
     problem = password_problem(password)
     if problem:
-        raise ValueError(problem)
-    role = Role(role)
-    if role is Role.REPORTER:
-        raise ValueError("Người phản ánh không có tài khoản cán bộ (reporters have no account).")
-    if role in AGENCY_ROLES and not agency:
-        raise ValueError(
-            f"Vai trò {role.value} cần cơ quan (--agency MÃ) (an {role.value} needs an agency)."
-        )
-    if role not in AGENCY_ROLES and agency:
-        raise ValueError(
-            f"Vai trò {role.value} không thuộc cơ quan nào; bỏ --agency "
-            f"(an {role.value} has no agency)."
-        )
+        raise AccountRefused(problem, "password")
+    role = check_role_agency(role, agency)
+    name = _display_name(display_name, username)
     if find_user(session, username) is not None:
-        raise ValueError(f"Tài khoản '{username}' đã tồn tại (username taken).")
+        raise AccountRefused(f"Tài khoản '{username}' đã tồn tại (username taken).", "username")
     user = User(
         username=username,
-        display_name=(display_name or "").strip() or username,
+        display_name=name,
         role=role,
         agency=agency,
         email=(email or "").strip() or None,
@@ -174,12 +223,27 @@ def existing(session: Session, username: str) -> User:
     """The account named ``username``; ``ValueError`` when there is none."""
     user = find_user(session, username)
     if user is None:
-        raise ValueError(f"Không có tài khoản '{normal_username(username)}' (no such account).")
+        raise AccountRefused(
+            f"Không có tài khoản '{normal_username(username)}' (no such account).", "account"
+        )
     return user
 
 
 def all_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
+
+
+def record_change(session: Session, *, actor: str, username: str, what: str, at: datetime) -> None:
+    """Record who changed ``username``'s account, when and how — in the change's transaction."""
+    session.add(AccountChange(at=at, actor=actor, username=username, what=what))
+
+
+def changes(session: Session, username: str | None = None, limit: int = 200) -> list[AccountChange]:
+    """The latest account changes (of one account when ``username`` is given), newest first."""
+    query = select(AccountChange).order_by(AccountChange.at.desc(), AccountChange.id.desc())
+    if username is not None:
+        query = query.where(AccountChange.username == username)
+    return list(session.scalars(query.limit(limit)))
 
 
 def deactivate(session: Session, username: str, now: datetime) -> User:
@@ -210,6 +274,79 @@ def reset_totp(session: Session, username: str) -> User:
     user = existing(session, username)
     user.totp_secret = None
     return user
+
+
+def change_user(
+    session: Session,
+    username: str,
+    *,
+    role: Role | str,
+    agency: str | None,
+    display_name: str | None,
+) -> dict[str, tuple[str | None, str | None]]:
+    """Give an account another role, agency or display name, with the checks of
+    :func:`create_user`; returns what changed, ``{field: (before, after)}``."""
+    user = existing(session, username)
+    agency = (agency or "").strip() or None
+    role = check_role_agency(role, agency)
+    after = {
+        "role": role.value,
+        "agency": agency,
+        "display_name": _display_name(display_name, user.username),
+    }
+    changes: dict[str, tuple[str | None, str | None]] = {}
+    for name, value in after.items():
+        before = getattr(user, name)
+        if before != value:
+            changes[name] = (before, value)
+            setattr(user, name, value)
+    return changes
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    """Give an account a new password (one its owner is told, to change at once)."""
+    problem = password_problem(password)
+    if problem:
+        raise AccountRefused(problem, "password")
+    user = existing(session, username)
+    user.password_hash = hash_password(password)
+    return user
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Whether a handling agency has the people Đ14.1 asks of it: its active leaders and focal
+    officers (``officer`` accounts)."""
+
+    agency: Agency
+    leaders: int
+    officers: int
+
+    @property
+    def complete(self) -> bool:
+        return self.leaders > 0 and self.officers > 0
+
+
+def coverage(session: Session, agencies: Iterable[Agency], on: date) -> list[Coverage]:
+    """Đ14.1 for each handling agency in effect ``on`` (all but :data:`NOT_HANDLING_KINDS`), in
+    the order given."""
+    counts: dict[tuple[str, str], int] = {}
+    rows = session.execute(
+        select(User.agency, User.role, func.count())
+        .where(User.active.is_(True), User.role.in_([r.value for r in AGENCY_ROLES]))
+        .group_by(User.agency, User.role)
+    )
+    for agency, role, count in rows:
+        counts[(agency, role)] = count
+    return [
+        Coverage(
+            a,
+            counts.get((a.code, Role.LEADER.value), 0),
+            counts.get((a.code, Role.OFFICER.value), 0),
+        )
+        for a in agencies
+        if a.kind not in NOT_HANDLING_KINDS and a.effective.covers(on)
+    ]
 
 
 # -- signing in ------------------------------------------------------------------------------------
@@ -417,6 +554,20 @@ def token_owner(session: Session, token: str, now: datetime) -> tuple[ApiToken, 
     if user is None or not user.active:
         return None
     return row, user
+
+
+def live_tokens(session: Session, user: User, now: datetime) -> int:
+    """How many of ``user``'s tokens are still in force (unexpired, unrevoked)."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                ApiToken.user_id == user.id,
+                ApiToken.revoked_at.is_(None),
+                ApiToken.expires_at > now,
+            )
+        )
+        or 0
+    )
 
 
 def revoke_tokens(session: Session, user: User, now: datetime) -> int:

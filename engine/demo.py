@@ -881,27 +881,31 @@ class Planner:
         reason = RETURN_REASON.format(
             sector=self.life.snapshot.sectors[sector].name, agency=self._agency_name(agency)
         )
-        story.staff(officer, "return_to_ioc", self._verify_minutes(), reason=reason)
+        verify = self._verify_minutes(agency, sector)
+        story.staff(officer, "return_to_ioc", verify, reason=reason)
 
-    def _verify_minutes(self) -> int:
-        """Working minutes to accept or return: within the 1 day of Đ8.B2, now and then late."""
+    def _verify_minutes(self, agency: str, sector: str | None) -> int:
+        """Working minutes to accept or return: within the step's time (the 1 day of Đ8.B2, or an
+        override's), now and then late."""
+        limit = self.life.step_minutes(Step.VERIFY, agency, sector=sector)
         if self.rng.random() < 0.07:
-            return self.rng.randint(self.day + 30, 2 * self.day)
-        return self.rng.randint(30, self.day - 60)
+            return self.rng.randint(limit + 30, max(2 * limit, limit + 30))
+        return self.rng.randint(min(30, limit // 2), max(limit - 60, limit // 2))
 
     def _handle(self, story: _Story, report: _Report, agency: str, *, again: bool = False) -> None:
         """The agency's four steps (Đ8), the leader's approval (Đ9) and publication (Đ10)."""
         rng = self.rng
         officers, leader = self.staff_of(agency)
         officer = rng.choice(officers)
-        verify = self._verify_minutes()  # from forwarding to acceptance, assignment included
+        # From forwarding to acceptance, assignment included.
+        verify = self._verify_minutes(agency, report.sector)
         if not again and rng.random() < 0.5:
             share = rng.randint(10, max(verify // 2, 11))
             story.staff(leader, "assign", share, officer=officer.name)
             verify -= share
         accepted = story.staff(officer, "accept", verify)
         # The handling clock's length, as the use case will compute it for this agency.
-        limit = self.life.step_minutes(Step.HANDLE, agency)
+        limit = self.life.step_minutes(Step.HANDLE, agency, sector=report.sector)
         outcome = "on_time" if again else self.handling.draw()
         if outcome == "extended":
             base_due = self.life.calendar.add(accepted.at, limit)

@@ -14,8 +14,10 @@ sector) — it counts as a move ``from → to``.
 
 **Deadlines.** Every *stopped* clock of the reports considered (running ones have no outcome
 yet) is replayed exactly with :mod:`engine.sla.clocks`: started at its recorded start with the
-proposed step time (``sla.yaml``; for ``handle``, the agency's own limit when shorter — the
-agency the proposal routes the report to, else the one that held it), on the proposed calendar,
+proposed step time — the one answer of :func:`engine.sla.allowance.allowance`, as a live clock
+gets it: ``sla.yaml``'s step, the most specific override for the report's sector and agency, for
+``handle`` the agency's own limit when shorter; the agency is the one the proposal routes the
+report to, else the one that held it — on the proposed calendar,
 paused and resumed at its recorded pauses, stopped at its recorded stop. On time means "not late
 against the step's own limit" (``Clock.late``; an extension granted case by case does not make a
 step on time, and the proposal cannot know which extensions would have been asked). The current
@@ -219,7 +221,7 @@ def _replay(
                 continue
             agency = proposed_agency or report.agency
             try:
-                late = _late(life, clock, agency)
+                late = _late(life, clock, agency, report.sector)
             except ValueError:
                 skipped += 1
                 continue
@@ -238,10 +240,10 @@ def _replay(
     }
 
 
-def _late(life: Lifecycle, recorded: Clock, agency: str | None) -> bool:
+def _late(life: Lifecycle, recorded: Clock, agency: str | None, sector: str | None) -> bool:
     """Whether ``recorded`` would have been late under ``life``'s configuration (a replay)."""
     calendar = life.calendar
-    minutes = life.step_minutes(Step(recorded.step), agency)
+    minutes = life.step_minutes(Step(recorded.step), agency, sector=sector)
     clock = clocks.start(recorded.step, minutes, recorded.started_at, calendar)
     for pause in recorded.pauses or []:
         clocks.pause(clock, datetime.fromisoformat(pause["from"]), calendar)

@@ -4,8 +4,9 @@ Routes (each answers JSON with ``.json`` or no suffix, XML with ``.xml``):
 
 * ``GET discovery`` — where the endpoint is, its formats, how to get a key.
 * ``GET services`` — one service per sector in force (``service_code`` = the sector's code);
-  ``GET services/{service_code}`` — its definition. Sectors have no extra fields yet (issue 6),
-  so every service has ``metadata: false`` and an empty ``attributes`` list.
+  ``GET services/{service_code}`` — its definition: the sector's extra fields asked with a report
+  (``sectors[].fields``, stage ``report``) as ``attributes`` (see
+  :func:`web.open311_records.attributes`); a service with any has ``metadata: true``.
 * ``POST requests`` — a new report, form-encoded as the standard says, with ``api_key`` (a key
   made by ``phananh apikey create``; missing, unknown or revoked: 403). ``first_name`` and
   ``last_name`` make the reporter's name in Vietnamese order (family name first:
@@ -13,9 +14,12 @@ Routes (each answers JSON with ``.json`` or no suffix, XML with ``.xml``):
   ``lat``/``long`` the point, ``address_string`` the address, ``address_id`` the code of a commune
   or ward (our address register is the list of areas), ``service_code`` the sector, which the
   centre still confirms when it classifies. ``media_url`` is kept as a line at the end of the
-  content, for the centre to open (nothing is downloaded). ``attribute[…]``, ``device_id``,
-  ``account_id`` and ``jurisdiction_id`` are ignored: this endpoint serves one jurisdiction. The
-  channel is ``open311``. A name and a valid Vietnamese phone number are required (Đ5.3).
+  content, for the centre to open (nothing is downloaded). ``attribute[code]`` answers the
+  service's attribute ``code`` (a ``multivaluelist`` as ``attribute[code][]``, once per value, or
+  comma-separated), checked by :mod:`engine.sector_fields` like every channel's: a wrong value, a
+  missing required attribute or an attribute the service does not have is a 400 naming it.
+  ``device_id``, ``account_id`` and ``jurisdiction_id`` are ignored: this endpoint serves one
+  jurisdiction. The channel is ``open311``. A name and a valid Vietnamese phone number are required (Đ5.3).
   GeoReport has no field for confidentiality, so a report sent here is never confidential (a
   partner whose users need it sends through ``/api/v1``); nor is the key that sent it recorded.
   The answer is ``[{service_request_id, service_notice}]``: the id is our report code
@@ -43,6 +47,7 @@ like the portal's forms (``PUBLIC_POST``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from urllib.parse import urlsplit
@@ -52,7 +57,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from engine import apikeys
+from engine import apikeys, sector_fields
 from engine.config.snapshot import Sector
 from engine.services.errors import DomainError, Forbidden
 from engine.services.lifecycle import NewReport
@@ -72,6 +77,8 @@ LIST_LIMIT = 1000
 #: The most ids one ``service_request_id`` filter may name.
 IDS_LIMIT = 100
 MEDIA_URL_MAX = 500
+#: A service attribute's answer in a POST: ``attribute[code]`` or ``attribute[code][]``.
+ATTRIBUTE = re.compile(r"attribute\[(?P<code>[^\[\]]{1,60})\](?P<many>\[\])?")
 FMT = "<any(json, xml):fmt>"
 View = Callable[..., Response]
 
@@ -240,6 +247,10 @@ def _new_report(values: MultiDict[str, str]) -> NewReport:
         problems.append(
             f"media_url phải là địa chỉ http hoặc https, dài tối đa {MEDIA_URL_MAX} ký tự."
         )
+    extra = _attributes(values)
+    if code in config.sectors:
+        checked = sector_fields.check(config.sectors[code], extra, "report")
+        problems.extend(f"attribute[{p.code}]: {p.message_vi}" for p in checked.problems)
     if problems:
         raise GeoReportError(400, problems)
     content = text.get("description", "")
@@ -257,7 +268,25 @@ def _new_report(values: MultiDict[str, str]) -> NewReport:
         latitude=latitude,
         longitude=longitude,
         sector=code,
+        extra=extra,
     )
+
+
+def _attributes(values: MultiDict[str, str]) -> dict[str, str | list[str]]:
+    """``attribute[code]=value`` (and ``attribute[code][]=…`` for several) as ``{code: value}``."""
+    found: dict[str, str | list[str]] = {}
+    for key in values:
+        matched = ATTRIBUTE.fullmatch(key)
+        if matched is None:
+            continue
+        given = [v.strip() for v in values.getlist(key)]
+        listed = matched["many"] is not None or len(given) > 1
+        previous = found.get(matched["code"])
+        if previous is not None:  # both attribute[x] and attribute[x][]: one list
+            given = [*(previous if isinstance(previous, list) else [previous]), *given]
+            listed = True
+        found[matched["code"]] = given if listed else given[0]
+    return found
 
 
 def _coordinate(raw: str, field: str, label: str, limit: int, problems: list[str]) -> float | None:

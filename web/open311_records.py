@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
+from engine import sector_fields
 from engine.config.snapshot import Sector, Snapshot
 from engine.services.errors import NotFound
 from engine.services.public import (
@@ -76,9 +77,60 @@ def service(sector: Sector) -> dict[str, Any]:
     }
 
 
+#: GeoReport v2's datatype of each type of a sector's extra field.
+DATATYPES = {
+    "text": "string",
+    "textarea": "text",
+    "number": "number",
+    "integer": "number",
+    "date": "datetime",
+    "choice": "singlevaluelist",
+    "multichoice": "multivaluelist",
+    "boolean": "singlevaluelist",
+}
+#: What to type, by the field's type (GeoReport's ``datatype_description``).
+DATATYPE_NOTES = {
+    "text": f"Một dòng chữ, tối đa {sector_fields.TEXT_MAX} ký tự.",
+    "textarea": f"Văn bản, tối đa {sector_fields.TEXTAREA_MAX} ký tự.",
+    "number": "Một số; dấu thập phân là dấu chấm hoặc dấu phẩy (2.5 hoặc 2,5).",
+    "integer": "Một số nguyên.",
+    "date": "Một ngày, dạng YYYY-MM-DD (hoặc thời điểm RFC 3339: lấy ngày).",
+    "choice": "Mã (key) của một lựa chọn.",
+    "multichoice": "Mã (key) của các lựa chọn: gửi attribute[mã][]=… cho mỗi lựa chọn, hoặc "
+    "các mã cách nhau bằng dấu phẩy.",
+    "boolean": "true (Có) hoặc false (Không).",
+}
+
+
 def attributes(sector: Sector) -> list[dict[str, Any]]:
-    """The extra fields of a sector's reports. Sectors have none yet (they come with issue 6)."""
-    return []
+    """The sector's extra fields asked with a report (stage ``report``), as GeoReport attributes.
+
+    ``code`` is the field's code (sent back as ``attribute[code]``), ``description`` its label,
+    ``datatype_description`` its help and what to type; lists carry their options as ``values``.
+    The officer's fields (stage ``result``) are not asked here.
+    """
+    found = []
+    for order, field in enumerate(sector.fields_for("report"), start=1):
+        attribute: dict[str, Any] = {
+            "variable": True,
+            "code": field.code,
+            "datatype": DATATYPES[field.type],
+            "required": field.required,
+            "datatype_description": " ".join(
+                part for part in (field.help, DATATYPE_NOTES[field.type]) if part
+            ),
+            "order": order,
+            "description": field.label,
+        }
+        if field.type == "boolean":
+            attribute["values"] = [
+                {"key": "true", "name": sector_fields.YES[0]},
+                {"key": "false", "name": sector_fields.NO[0]},
+            ]
+        elif field.choices:
+            attribute["values"] = [{"key": c.code, "name": c.label} for c in field.choices]
+        found.append(attribute)
+    return found
 
 
 def service_definition(sector: Sector) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from engine.rules.facts import fold
+from engine.sector_fields import InvalidExtra
 from engine.services.errors import Conflict, DomainError, InvalidInput, WrongState
 from engine.services.lifecycle import Actor, NewReport, Submitted
 from engine.services.public import (
@@ -185,9 +186,17 @@ def _submit(form: ReportForm) -> tuple[Submitted, bool] | None:
         sector=form.sector.data or None,
         confidential=bool(form.confidential.data),
         attachments=tuple(stored),
+        extra=form.extra_values,
     )
     try:
         return life.submit(new), from_photo
+    except InvalidExtra as refused:
+        group = form.chosen_group
+        if group is None:
+            form.add_error("sector", message_of(refused))
+        else:
+            group.add_problems(refused.problems)
+        return None
     except InvalidInput as refused:
         form.add_error(refused.field, message_of(refused))
         return None

@@ -11,17 +11,21 @@ from engine.config.snapshot import (
     Area,
     Bounds,
     CalendarConfig,
+    Contact,
     Duration,
     Effective,
+    FieldChoice,
     NotifyConfig,
     PortalConfig,
     RetryPolicy,
     Route,
     Sector,
+    SectorField,
     SlaConfig,
     SmtpConfig,
     Snapshot,
     StepDeadline,
+    StepOverride,
     Template,
     WorkPeriod,
 )
@@ -42,6 +46,24 @@ def sector(data: dict[str, Any]) -> Sector:
         description=data["description"].strip(),
         keywords=tuple(data.get("keywords") or ()),
         effective=effective(data),
+        fields=tuple(sector_field(f) for f in data.get("fields") or ()),
+    )
+
+
+def sector_field(data: dict[str, Any]) -> SectorField:
+    return SectorField(
+        code=data["code"],
+        label=data["label"],
+        type=data["type"],
+        required=bool(data.get("required", False)),
+        stage=data.get("stage", "report"),
+        choices=tuple(
+            FieldChoice(c["code"], c["label"], c.get("label_en")) for c in data.get("choices") or ()
+        ),
+        label_en=data.get("label_en"),
+        help=data.get("help"),
+        help_en=data.get("help_en"),
+        public=bool(data.get("public", True)),
     )
 
 
@@ -57,6 +79,14 @@ def agency(data: dict[str, Any]) -> Agency:
         email=data.get("email"),
         webhook_url=data.get("webhook_url"),
         webhook_secret_env=data.get("webhook_secret_env"),
+        leader=contact(data["leader"]) if data.get("leader") else None,
+        focal_officers=tuple(contact(c) for c in data.get("focal_officers") or ()),
+    )
+
+
+def contact(data: dict[str, Any]) -> Contact:
+    return Contact(
+        name=data["name"], title=data.get("title"), phone=data.get("phone"), email=data.get("email")
     )
 
 
@@ -120,6 +150,17 @@ def sla(data: dict[str, Any]) -> SlaConfig:
         steps=steps,
         warning_threshold=float(data["warning_threshold"]),
         handle_max=steps["handle"].duration,
+        overrides=tuple(step_override(o) for o in data.get("overrides") or ()),
+    )
+
+
+def step_override(data: dict[str, Any]) -> StepOverride:
+    return StepOverride(
+        step=data["step"],
+        duration=Duration.parse(data["duration"]),
+        sector=data.get("sector"),
+        agency=data.get("agency"),
+        reason=str(data.get("reason") or "").strip(),
     )
 
 

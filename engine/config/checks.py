@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.config.errors import ConfigError, format_path
 from engine.config.regulation import STEP_MAXIMA
-from engine.config.snapshot import Duration
+from engine.config.snapshot import CHOICE_TYPES, Duration
 from engine.config.source import Source
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -73,10 +73,12 @@ def cross_check(sectors: Source, areas: Source | None, sla: Source) -> list[Conf
         *_duplicates(area_items, "code", "địa bàn", "area"),
         *_duplicates(route_items, "id", "tuyến phân công", "route"),
         *_effective_periods(sector_items + agency_items + area_items),
+        *_sector_fields(sector_items),
         *_agencies(agency_items, {i.data["code"] for i in area_items}, sla),
         *_routes(route_items, sector_items, agency_items, area_items),
         *_calendar(sla),
         *_steps(sla),
+        *_overrides(sla, sector_items, agency_items),
     ]
 
 
@@ -95,6 +97,40 @@ def _duplicates(entries: list[Item], key: str, what_vi: str, what_en: str) -> It
             )
         else:
             seen[code] = item
+
+
+def _sector_fields(sectors: list[Item]) -> Iterator[ConfigError]:
+    """A sector's extra fields: codes unique in the sector, choices exactly for the choice types.
+
+    The codes name the values stored with each report (``extra.<code>``) and Open311's
+    ``attribute[<code>]``, so a duplicate would make two questions share one answer.
+    """
+    for sector in sectors:
+        fields = [
+            Item(sector.source, (*sector.path, "fields", n), data)
+            for n, data in enumerate(sector.data.get("fields") or [])
+        ]
+        yield from _duplicates(fields, "code", "trường", "field")
+        for field in fields:
+            kind, choices = field.data["type"], field.data.get("choices")
+            if kind in CHOICE_TYPES and not choices:
+                yield field.error(
+                    "type",
+                    f"trường kiểu '{kind}' cần danh sách lựa chọn 'choices' (mỗi mục có code, label)",
+                    f"a field of type '{kind}' needs a list of 'choices' (each with code, label)",
+                )
+            if kind not in CHOICE_TYPES and choices is not None:
+                yield field.error(
+                    "choices",
+                    f"chỉ trường kiểu choice hoặc multichoice mới có 'choices' (trường này kiểu "
+                    f"'{kind}')",
+                    f"only a choice or multichoice field has 'choices' (this one is '{kind}')",
+                )
+            options = [
+                Item(field.source, (*field.path, "choices", n), data)
+                for n, data in enumerate(choices or [])
+            ]
+            yield from _duplicates(options, "code", "lựa chọn", "choice")
 
 
 def _effective_periods(entries: Iterable[Item]) -> Iterator[ConfigError]:
@@ -322,6 +358,77 @@ def _steps(sla: Source) -> Iterator[ConfigError]:
                 f"thời hạn bước '{step}' là {duration}, vượt mức tối đa {maximum} của Quy chế ({article})",
                 f"step '{step}' takes {duration}, beyond the regulation's maximum of {maximum} ({article})",
             )
+
+
+#: The IOC's steps: their clocks start when a report arrives, before it has a sector or an agency.
+IOC_STEPS = ("intake", "forward")
+
+
+def _overrides(sla: Source, sectors: list[Item], agencies: list[Item]) -> Iterator[ConfigError]:
+    """Each override: an agency's step, known codes, within the maxima, declared once."""
+    day = day_minutes(sla)
+    sector_codes = {i.data["code"] for i in sectors}
+    agency_by_code = {i.data["code"]: i.data for i in agencies}
+    seen: dict[tuple[str, str | None, str | None], Item] = {}
+    for item in items(sla, "overrides"):
+        data = item.data
+        step, sector, agency = data["step"], data.get("sector"), data.get("agency")
+        if step in IOC_STEPS:
+            yield item.error(
+                "step",
+                f"bước '{step}' do Trung tâm IOC làm ngay khi nhận phản ánh, khi chưa có lĩnh vực và "
+                "cơ quan xử lý: không đặt thời hạn riêng được; sửa thời hạn chung trong 'steps'",
+                f"step '{step}' is the IOC's, from the moment a report arrives, before it has a "
+                "sector or an agency: it cannot have overrides; change it in 'steps'",
+            )
+        if sector is None and agency is None:
+            yield item.error(
+                None,
+                "thời hạn riêng phải nêu 'sector: MÃ', 'agency: MÃ' hoặc cả hai; thời hạn cho mọi "
+                "phản ánh thì sửa trong 'steps'",
+                "an override names 'sector: CODE', 'agency: CODE' or both; a deadline for every "
+                "report belongs in 'steps'",
+            )
+        if sector is not None and sector not in sector_codes:
+            yield item.error(
+                "sector", f"lĩnh vực '{sector}' không tồn tại", f"unknown sector '{sector}'"
+            )
+        if agency is not None and agency not in agency_by_code:
+            yield item.error(
+                "agency", f"cơ quan '{agency}' không tồn tại", f"unknown agency '{agency}'"
+            )
+        maximum, article = STEP_MAXIMA[step]
+        duration = Duration.parse(data["duration"])
+        if duration.minutes(day) > maximum.minutes(day):
+            yield item.error(
+                "duration",
+                f"thời hạn riêng của bước '{step}' là {duration}, vượt mức tối đa {maximum} của "
+                f"Quy chế ({article})",
+                f"override of step '{step}' takes {duration}, beyond the regulation's maximum of "
+                f"{maximum} ({article})",
+            )
+        elif step == "handle" and agency in agency_by_code:
+            limit = Duration.parse(agency_by_code[agency].get("handling_limit", "6d"))
+            if duration.minutes(day) > limit.minutes(day):
+                yield item.error(
+                    "duration",
+                    f"thời hạn riêng {duration} dài hơn thời hạn xử lý {limit} của cơ quan "
+                    f"'{agency}' (handling_limit) nên không bao giờ được áp dụng; sửa handling_limit "
+                    "hoặc rút ngắn thời hạn riêng",
+                    f"override {duration} is longer than agency '{agency}''s own handling limit "
+                    f"{limit} (handling_limit), so it could never apply; change one of them",
+                )
+        key = (step, sector, agency)
+        if key in seen:
+            first = seen[key]
+            where = f"{first.source.file}:{first.source.line_of(first.path)}"
+            yield item.error(
+                "step",
+                f"trùng thời hạn riêng đã khai báo ở {where} (cùng bước, lĩnh vực và cơ quan)",
+                f"duplicate override: the same step, sector and agency as {where}",
+            )
+        else:
+            seen[key] = item
 
 
 def check_portal(portal: Source) -> list[ConfigError]:

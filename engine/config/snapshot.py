@@ -73,15 +73,69 @@ class Effective:
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
 
+#: The kinds of a sector's extra field (``sectors[].fields[].type``).
+FIELD_TYPES = ("text", "textarea", "number", "integer", "date", "choice", "multichoice", "boolean")
+#: The kinds that pick from ``choices`` (and the only ones that may have them).
+CHOICE_TYPES = frozenset({"choice", "multichoice"})
+#: When a field is asked: of the citizen with the report, or of the officer with the result.
+FIELD_STAGES = ("report", "result")
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    """One option of a ``choice`` or ``multichoice`` field: the stored ``code`` and its label."""
+
+    code: str
+    label: str
+    label_en: str | None = None
+
+
+@dataclass(frozen=True)
+class SectorField:
+    """An extra field of a sector's reports, generated as a form field on every channel.
+
+    ``stage`` ``report``: asked of the citizen with the report (the portal, the API, Open311);
+    ``result``: asked of the officer with the proposed result (Đ8.B4), for example the tonnes of
+    waste collected. ``public`` false keeps the value out of public output (it stays on the desk
+    and in the reporter's own view). Values are checked by :mod:`engine.sector_fields`.
+    """
+
+    code: str
+    label: str
+    type: str
+    required: bool = False
+    stage: str = "report"
+    choices: tuple[FieldChoice, ...] = ()
+    label_en: str | None = None
+    help: str | None = None
+    help_en: str | None = None
+    public: bool = True
+
+
 @dataclass(frozen=True)
 class Sector:
-    """A sector (lĩnh vực) of Phụ lục 1 and what it covers."""
+    """A sector (lĩnh vực) of Phụ lục 1 and what it covers, and its reports' extra fields."""
 
     code: str
     name: str
     description: str
     keywords: tuple[str, ...] = ()
     effective: Effective = Effective()
+    fields: tuple[SectorField, ...] = ()
+
+    def fields_for(self, stage: str) -> tuple[SectorField, ...]:
+        """The extra fields asked at ``stage`` (``report`` or ``result``), in configured order."""
+        return tuple(f for f in self.fields if f.stage == stage)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A person an agency names for the service (Đ14.1): its leader or a focal officer."""
+
+    name: str
+    title: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +146,8 @@ class Agency:
     route to "the committee of the report's commune" finds it. ``email`` is where the worker sends
     the agency's notices and daily digest; ``webhook_url`` is the agency's own system (R24), sent
     the same notices signed with the secret in the environment variable ``webhook_secret_env``.
+    ``leader`` and ``focal_officers`` are the people it names for the service (Đ14.1); optional in
+    the files, so that a configuration stays valid while an agency has not named them yet.
     """
 
     code: str
@@ -104,6 +160,8 @@ class Agency:
     email: str | None = None
     webhook_url: str | None = None
     webhook_secret_env: str | None = None
+    leader: Contact | None = None
+    focal_officers: tuple[Contact, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,10 +238,40 @@ class StepDeadline:
 
 
 @dataclass(frozen=True)
+class StepOverride:
+    """A step's own deadline for one sector, one agency, or one sector at one agency.
+
+    From the ``overrides`` list of ``sla.yaml`` (for example an agency's own decision, with its
+    ``reason``). The checks keep it within the regulation's maximum for the step; which one applies
+    to a report is decided by :func:`engine.sla.allowance.allowance` — the most specific wins.
+    """
+
+    step: str
+    duration: Duration
+    sector: str | None = None
+    agency: str | None = None
+    reason: str = ""
+
+    @property
+    def rank(self) -> int:
+        """How specific it is: 3 = sector and agency, 2 = agency, 1 = sector (0: neither)."""
+        return 2 * (self.agency is not None) + (self.sector is not None)
+
+    def applies(self, step: str, sector: str | None, agency: str | None) -> bool:
+        """Whether it is for ``step`` and every code it names is the report's."""
+        return (
+            self.step == step
+            and (self.sector is None or self.sector == sector)
+            and (self.agency is None or self.agency == agency)
+        )
+
+
+@dataclass(frozen=True)
 class SlaConfig:
     steps: Mapping[str, StepDeadline]
     warning_threshold: float
     handle_max: Duration
+    overrides: tuple[StepOverride, ...] = ()
 
 
 @dataclass(frozen=True)

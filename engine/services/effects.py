@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import templates
+from engine import sector_fields, templates
 from engine.config.regulation import RESULT_TEMPLATE
 from engine.rules import fold
 from engine.services.errors import InvalidInput
@@ -325,10 +325,19 @@ def grant_extension(act: Act) -> Result:
 
 
 def propose_result(act: Act) -> Result:
+    """Đ8.B4: the officer's result, with the sector's extra fields of stage ``result``.
+
+    The extra fields are checked like every channel's (:func:`engine.sector_fields.validated`); a
+    required one left empty refuses the proposal. A new proposal replaces the earlier answers.
+    """
+    sector = act.life.snapshot.sectors.get(act.report.sector or "")
+    extra = sector_fields.validated(sector, act.inputs.get("extra"), "result")
     act.report.proposed_result = str(act.inputs["result"]).strip()
+    act.report.result_extra = extra or None
     return act.row.target, {
         "result": act.report.proposed_result,
         "attachments": act.inputs.get("attachments"),
+        "extra": extra or None,
     }
 
 

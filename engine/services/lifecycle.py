@@ -19,13 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit
+from engine import audit, sector_fields
 from engine.calendar import WorkingCalendar
 from engine.config.snapshot import Snapshot
 from engine.rules import RulesEngine
 from engine.services import effects
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
 from engine.sla import clocks
+from engine.sla.allowance import Allowance, allowance
 from engine.store.db import UnitOfWork
 from engine.store.models import Attachment, Clock, Event, OutboxMessage, Report, Reporter
 from engine.uploads import StoredFile
@@ -71,6 +72,9 @@ class NewReport:
     confidential: bool = False
     state_secret: bool = False
     attachments: tuple[StoredFile, ...] = ()
+    #: Answers to the chosen sector's extra fields of stage ``report``, by field code, as the
+    #: channel received them (:mod:`engine.sector_fields` checks and normalises them).
+    extra: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,10 @@ class Lifecycle:
     ) -> Submitted:
         """Receive a report (Đ4–Đ5): store it with its reporter, start the intake clocks.
 
+        The chosen sector's extra fields are checked as every channel checks them
+        (:func:`engine.sector_fields.validated`): a wrong or missing required one refuses the whole
+        report, naming each field, and nothing is stored.
+
         With ``ask_for_missing`` (the e-mail channel, where nobody can be asked at once) a report
         that lacks the reporter's name or phone is kept and moved to ``needs_info`` in the same
         transaction, with a note telling the reporter what to add (Đ5.3, Đ6).
@@ -129,6 +137,9 @@ class Lifecycle:
         at = at or self.now()
         tolerate = IDENTITY_FIELDS if ask_for_missing else frozenset()
         missing = effects.check_new_report(self, new, tolerate)
+        extra = sector_fields.validated(
+            self.snapshot.sectors.get(new.sector or ""), new.extra, "report"
+        )
         token = secrets.token_urlsafe(24)
         row = ACTIONS["submit"]
         with self.uow.begin() as session:
@@ -144,6 +155,7 @@ class Lifecycle:
                 longitude=new.longitude,
                 confidential=new.confidential,
                 state_secret=new.state_secret,
+                extra=extra or None,
                 submitted_at=at,
                 updated_at=at,
             )
@@ -340,14 +352,27 @@ class Lifecycle:
 
     # -- clocks, events, outbox ----------------------------------------------------------------
 
-    def step_minutes(self, step: Step, agency: str | None = None) -> int:
-        """The working minutes a step allows: from ``sla.yaml``, or the agency's handling limit."""
-        day = self.calendar.day_minutes
-        duration = self.snapshot.sla.steps[step].duration
-        if step is Step.HANDLE and agency in self.snapshot.agencies:
-            limit = self.snapshot.agencies[agency].handling_limit
-            duration = min(duration, limit, key=lambda d: d.minutes(day))
-        return duration.minutes(day)
+    def step_allowance(
+        self, step: Step, agency: str | None = None, *, sector: str | None = None
+    ) -> Allowance:
+        """What a step allows a report of ``sector`` held by ``agency``, and which rule says so.
+
+        :func:`engine.sla.allowance.allowance`: the step's deadline, the most specific override,
+        the agency's handling limit for ``handle``, never beyond the regulation's maximum.
+        """
+        return allowance(
+            self.snapshot,
+            step,
+            sector=sector,
+            agency=agency,
+            day_minutes=self.calendar.day_minutes,
+        )
+
+    def step_minutes(
+        self, step: Step, agency: str | None = None, *, sector: str | None = None
+    ) -> int:
+        """The working minutes a step allows a report of ``sector`` held by ``agency``."""
+        return self.step_allowance(step, agency, sector=sector).minutes
 
     def _move_clocks(self, report: Report, row: Transition, at: datetime) -> None:
         running = {c.step: c for c in report.clocks if c.stopped_at is None}
@@ -362,7 +387,12 @@ class Lifecycle:
                 clocks.resume(running[step], at, self.calendar)
         for step in row.start:
             report.clocks.append(
-                clocks.start(step, self.step_minutes(step, report.agency), at, self.calendar)
+                clocks.start(
+                    step,
+                    self.step_minutes(step, report.agency, sector=report.sector),
+                    at,
+                    self.calendar,
+                )
             )
 
     def running_clock(self, report: Report, step: Step) -> Clock | None:

@@ -4,6 +4,13 @@ Every public output is built here, from explicit column lists — never from a w
 reporter's identity can only appear where this module puts it: the name of a reporter who did not
 ask for confidentiality, on a published report (Đ5.4). Private answers and restricted reports are
 never listed (Đ10.2–10.3).
+
+A sector's extra fields (``sectors[].fields``) are part of what was reported, like the content,
+which is public once the result is: a published report shows the answers given with the report
+and those the officer gave with the result, each under its label — except a field the
+configuration marks ``public: false``, which is never in public output. The reporter's own view
+shows every answer they gave, and the result's public ones once they have the answer. Nothing in
+these fields identifies the reporter unless they typed it there, as in the content.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from engine.config.snapshot import Snapshot
 from engine.rules import fold
+from engine.sector_fields import Detail, details
 from engine.services.errors import Forbidden, NotFound
 from engine.store.models import Attachment, Clock, Event, Reply, Report, Reporter
 from engine.workflow import ACTIONS, RATINGS, STATE_LABELS_VI, State
@@ -50,6 +58,8 @@ class PublicReport:
     result: str | None
     rating: str | None
     photos: tuple[Photo, ...]
+    #: The sector's extra fields: the report's answers, then the result's (public ones only).
+    details: tuple[Detail, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,9 @@ def _public_columns() -> tuple[Any, ...]:
         Report.published_at,
         Report.published_text,
         Report.rating,
+        Report.suggested_sector,
+        Report.extra,
+        Report.result_extra,
     )
 
 
@@ -197,7 +210,30 @@ def _public(row: Any, snapshot: Snapshot, photos: dict[int, tuple[Photo, ...]]) 
         result=row.published_text,
         rating=row.rating,
         photos=photos.get(row.id, ()),
+        details=_details(snapshot, row, public_only=True, with_result=True),
     )
+
+
+def _details(
+    snapshot: Snapshot, report: Any, *, public_only: bool, with_result: bool
+) -> tuple[Detail, ...]:
+    """The labelled answers to the sector's extra fields (see the module's note on what is shown).
+
+    Those of the report belong to the sector chosen when reporting (``suggested_sector``), those
+    of the result to the report's sector.
+    """
+    asked = details(
+        snapshot.sectors.get(report.suggested_sector or ""),
+        report.extra,
+        "report",
+        public_only=public_only,
+    )
+    if not with_result:
+        return asked
+    answered = details(
+        snapshot.sectors.get(report.sector or ""), report.result_extra, "result", public_only=True
+    )
+    return asked + answered
 
 
 def _zone(snapshot: Snapshot) -> tzinfo:
@@ -234,6 +270,8 @@ class Tracking:
     rating_label: str | None
     replies: tuple[tuple[datetime, str], ...]
     photos: tuple[Photo, ...]
+    #: The reporter's own answers to the sector's extra fields; the result's once answered.
+    details: tuple[Detail, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -294,4 +332,5 @@ def tracking(session: Session, snapshot: Snapshot, code: str, token: str) -> Tra
         rating_label=RATINGS.get(report.rating or ""),
         replies=tuple((at, text) for at, text in replies),
         photos=_photos(session, [report.id]).get(report.id, ()),
+        details=_details(snapshot, report, public_only=False, with_result=state in ANSWERED),
     )

@@ -54,6 +54,10 @@ def story(
         "officer": report.officer,
         "unit": report.unit,
         "proposed_result": report.proposed_result,
+        # the sector's extra fields: ``extra`` for ``suggested_sector``, ``result_extra`` for
+        # ``sector`` (engine.sector_fields.details reads them)
+        "extra": report.extra or {},
+        "result_extra": report.result_extra or {},
         "approved_result": report.approved_result,
         "published_text": report.published_text,
         "rating": report.rating,

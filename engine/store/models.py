@@ -99,6 +99,12 @@ class Report(Base):
     officer: Mapped[str | None] = mapped_column(String(100))
     unit: Mapped[str | None] = mapped_column(String(40))
     proposed_result: Mapped[str | None] = mapped_column(Text)
+    #: Answers to the sector's extra fields (``sectors[].fields``) by field code, as
+    #: :mod:`engine.sector_fields` stores them: ``extra`` those asked with the report, for the
+    #: sector chosen then (``suggested_sector``); ``result_extra`` those asked with the proposed
+    #: result, for ``sector``. ``None`` when there were none.
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result_extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     approved_result: Mapped[str | None] = mapped_column(Text)
     published_text: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[str | None] = mapped_column(String(20))
@@ -394,3 +400,19 @@ class InboundMessage(Base):
     status: Mapped[str] = mapped_column(String(20))  # report | failed
     error: Mapped[str | None] = mapped_column(Text)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
+
+
+class AccountChange(Base):
+    """One change of a staff account — made, given another role or agency, stopped, reopened,
+    unlocked, its password or two-factor reset, its tokens revoked — by whom and when (R25).
+
+    Written in the transaction of the change; read by administrators and auditors.
+    """
+
+    __tablename__ = "account_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(300))
+    username: Mapped[str] = mapped_column(String(60), index=True)
+    what: Mapped[str] = mapped_column(Text)

@@ -66,6 +66,8 @@ FIELDS = frozenset(
         "text",
         "rating",
         "committee",
+        # answers to the sector's extra fields of stage ``result`` (``sectors[].fields``)
+        "extra",
     }
 )
 
@@ -156,7 +158,7 @@ TABLE: tuple[Transition, ...] = (
     _row("grant_extension", (S.IN_PROGRESS,), None, (LEADER,), "Đ8.B3",
          "Đồng ý gia hạn", requires={"reason", "due"}),
     _row("propose_result", (S.IN_PROGRESS,), S.PENDING_APPROVAL, (OFFICER,), "Đ8.B4",
-         "Nhập kết quả, trình lãnh đạo", requires={"result"}, accepts={"attachments"},
+         "Nhập kết quả, trình lãnh đạo", requires={"result"}, accepts={"attachments", "extra"},
          pause=(C.HANDLE,), start=(C.APPROVE,)),
     _row("approve", (S.PENDING_APPROVAL,), S.APPROVED, (LEADER,), "Đ9.1",
          "Phê duyệt kết quả", stop=(C.APPROVE, C.HANDLE), start=(C.PUBLISH,)),

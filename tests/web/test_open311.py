@@ -391,9 +391,14 @@ def test_services_are_the_sectors(client: FlaskClient, app) -> None:
     assert road_service["description"].startswith("Các thông tin liên quan:")
     assert "ổ gà" in road_service["keywords"].split(", ")
     assert road_service["group"] == "Phản ánh hiện trường"
-    assert all(s["metadata"] is False and s["type"] == "realtime" for s in body)
+    assert all(s["type"] == "realtime" for s in body)
+    # A service has metadata when its sector asks the reporter extra fields (sectors[].fields):
+    # the environment asks the kind of pollution; the transport sector's field is the officer's.
+    with_fields = {s["service_code"] for s in body if s["metadata"]}
+    assert with_fields == {"moi-truong"}
     raw = client.get(f"{V2}/services.xml").get_data()
     assert "Giao thông - Vận tải".encode() in raw and b"<metadata>false</metadata>" in raw
+    assert b"<metadata>true</metadata>" in raw
     assert check(client.get(f"{V2}/services"), "services") == body
 
 
@@ -402,7 +407,9 @@ def test_a_service_definition_for_each_sector(client: FlaskClient, app) -> None:
         body = same_in_xml(
             client, f"{V2}/services/{code}", "", "service-definition", "service_definition"
         )
-        assert body == {"service_code": code, "attributes": []}
+        asked = app.extensions["phananh.snapshot"].sectors[code].fields_for("report")
+        assert body["service_code"] == code
+        assert [a["code"] for a in body["attributes"]] == [f.code for f in asked]
 
 
 def test_an_unknown_service_is_a_georeport_404(client: FlaskClient) -> None:

@@ -8,9 +8,10 @@ question, answered by its rules. Every problem found is reported at once, each n
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -36,7 +37,10 @@ REPORT_FIELDS = (
     "longitude",
     "confidential",
     "channel",
+    "extra",
 )
+#: The longest ``extra`` a multipart form may carry as JSON text.
+EXTRA_JSON_MAX = 20_000
 MEDIA_FIELD = "media"
 #: How a multipart form may write a flag.
 TRUE_WORDS = frozenset({"true", "1", "on", "yes"})
@@ -55,6 +59,7 @@ LABELS_VI = {
     "longitude": "Kinh độ",
     "confidential": "Yêu cầu bảo mật",
     "channel": "Kênh gửi",
+    "extra": "Thông tin riêng của lĩnh vực",
     "text": "Nội dung phản hồi",
     "rating": "Đánh giá",
     MEDIA_FIELD: "Tệp ảnh, video",
@@ -120,6 +125,8 @@ class ReportInput:
     longitude: float | None = None
     confidential: bool = False
     channel: str = "mobile"
+    #: Answers to the sector's extra fields by field code, not yet checked against the sector.
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # -- reading the body ----------------------------------------------------------------------------
@@ -219,11 +226,35 @@ def report_input(data: Mapping[str, Any], *, form: bool, content_max: int) -> Re
     values["longitude"] = _number(data.get("longitude"), "longitude", 180, form, errors)
     values["confidential"] = _flag(data.get("confidential"), "confidential", form, errors)
     values["channel"] = _choice(data.get("channel"), "channel", CHANNELS, errors) or "mobile"
+    values["extra"] = _extra(data.get("extra"), form, errors)
     if errors:
         raise invalid(errors)
     for required in ("name", "phone", "content"):
         values[required] = values[required] or ""  # a missing one is the rules' to name (Đ5.3)
     return ReportInput(**values)
+
+
+def _extra(raw: Any, form: bool, errors: list[FieldError]) -> dict[str, Any]:
+    """``extra``: a JSON object (in a multipart form, its JSON text); its values are the sector's
+    to check (:mod:`engine.sector_fields`)."""
+    if raw is None or raw == "":
+        return {}
+    if form and isinstance(raw, str) and len(raw) <= EXTRA_JSON_MAX:
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raw = None
+    if not isinstance(raw, dict):
+        errors.append(
+            FieldError(
+                "extra",
+                "Thông tin riêng của lĩnh vực (extra) phải là một đối tượng JSON "
+                '{"mã trường": giá trị}.',
+                "The field 'extra' must be a JSON object {\"field code\": value}.",
+            )
+        )
+        return {}
+    return raw
 
 
 def reply_text(data: Mapping[str, Any], max_chars: int) -> str:

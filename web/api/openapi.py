@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from engine.config.snapshot import Snapshot
+from engine import sector_fields
+from engine.config.snapshot import Sector, SectorField, Snapshot
 from engine.sla.clocks import Standing
 from engine.workflow import RATINGS, STATE_LABELS_VI, Role, State
 from web.api import api, inputs, staff
@@ -378,6 +379,74 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "type": [schema["type"], "null"]}
 
 
+#: How each type of a sector's extra field is written in JSON (``engine.sector_fields``).
+EXTRA_TYPES: dict[str, dict[str, Any]] = {
+    "text": {"type": "string", "maxLength": sector_fields.TEXT_MAX},
+    "textarea": {"type": "string", "maxLength": sector_fields.TEXTAREA_MAX},
+    "number": {"type": ["number", "string"], "description": "Số; chuỗi '2,5' cũng được nhận"},
+    "integer": {"type": ["integer", "string"]},
+    "date": {"type": "string", "format": "date"},
+    "boolean": {"type": "boolean"},
+}
+
+
+def _extra_field(sector: Sector, field: SectorField) -> dict[str, Any]:
+    codes = [c.code for c in field.choices]
+    if field.type == "choice":
+        schema: dict[str, Any] = {"type": "string", "enum": codes}
+    elif field.type == "multichoice":
+        schema = {"type": "array", "uniqueItems": True, "items": {"type": "string", "enum": codes}}
+    else:
+        schema = dict(EXTRA_TYPES[field.type])
+    choices = "; ".join(f"{c.code}: {c.label}" for c in field.choices)
+    need = "bắt buộc" if field.required else "không bắt buộc"
+    schema["description"] = (
+        f"Lĩnh vực {sector.code} ({sector.name}): {field.label} — {need}"
+        + (f" ({choices})" if choices else "")
+        + (f". {field.help}" if field.help else "")
+    )
+    return schema
+
+
+def _extra_schemas(snap: Snapshot) -> dict[str, Any]:
+    """The sectors' extra fields asked with a report, and how their answers read back."""
+    properties: dict[str, Any] = {}
+    for code, found in sector_fields.codes_of(snap.sectors.values(), "report").items():
+        schemas = [_extra_field(sector, field) for sector, field in found]
+        properties[code] = schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
+    return {
+        "ExtraFields": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": properties,
+            "description": "Thông tin riêng của lĩnh vực đã chọn (sector), theo mã trường; chỉ "
+            "các trường của lĩnh vực đó, trường bắt buộc phải có. Sai hoặc thiếu: 422, mỗi lỗi "
+            "một mục errors với field 'extra.<mã>'. Không chọn lĩnh vực thì không gửi.",
+        },
+        "Detail": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["code", "stage", "label", "value", "text"],
+            "description": "Một thông tin riêng của lĩnh vực: nhãn và giá trị",
+            "properties": {
+                "code": {"type": "string"},
+                "stage": {
+                    "type": "string",
+                    "enum": ["report", "result"],
+                    "description": "report: người phản ánh nhập; result: cán bộ nhập cùng kết quả",
+                },
+                "label": {"type": "string"},
+                "label_en": {"type": "string"},
+                "value": {
+                    "description": "Giá trị đã lưu (chuỗi, số, true/false hoặc danh sách mã)"
+                },
+                "text": {"type": "string", "description": "Giá trị viết thành chữ (tiếng Việt)"},
+                "text_en": {"type": "string"},
+            },
+        },
+    }
+
+
 def _schemas(snap: Snapshot) -> dict[str, Any]:
     limits = inputs.TEXT_LIMITS
     content_max = snap.portal.content_max_chars
@@ -412,10 +481,17 @@ def _schemas(snap: Snapshot) -> dict[str, Any]:
             "riêng người phản ánh (Đ5.4, Đ10.2)",
         },
         "channel": {"type": "string", "enum": list(inputs.CHANNELS), "default": "mobile"},
+        "extra": _ref("schemas", "ExtraFields"),
     }
     form_properties = {
         name: {"type": "string", "description": schema.get("description", name)}
         for name, schema in report_properties.items()
+    }
+    form_properties["extra"] = {
+        "type": "string",
+        "maxLength": inputs.EXTRA_JSON_MAX,
+        "description": "Thông tin riêng của lĩnh vực: đối tượng ExtraFields viết thành văn bản "
+        'JSON, ví dụ {"loai_o_nhiem": "rac_thai"}',
     }
     form_properties["media"] = {
         "type": "array",
@@ -515,6 +591,7 @@ def _schemas(snap: Snapshot) -> dict[str, Any]:
                 "rating": rating,
                 "rating_label": nullable_text,
                 "photos": {"type": "array", "items": _ref("schemas", "Photo")},
+                "details": {"type": "array", "items": _ref("schemas", "Detail")},
             },
         },
         "ReportPage": {
@@ -578,8 +655,10 @@ def _schemas(snap: Snapshot) -> dict[str, Any]:
                     },
                 },
                 "photos": {"type": "array", "items": _ref("schemas", "Photo")},
+                "details": {"type": "array", "items": _ref("schemas", "Detail")},
             },
         },
+        **_extra_schemas(snap),
         "FieldError": {
             "type": "object",
             "required": ["field", "message"],
@@ -682,6 +761,21 @@ def _staff_schemas(snap: Snapshot) -> dict[str, Any]:
             "maxItems": staff.ATTACHMENTS_MAX,
             "items": {"type": "string", "minLength": 1, "maxLength": staff.ATTACHMENT_CHARS},
             "description": "Tên hoặc địa chỉ các tệp kết quả, ghi vào hồ sơ (propose_result)",
+        },
+        "extra": {
+            "type": "object",
+            "description": "Thông tin riêng của lĩnh vực nhập cùng kết quả (propose_result), theo "
+            "mã trường: "
+            + (
+                "; ".join(
+                    f"{sector.code}: {field.code} ({field.label}, {field.type}"
+                    + (", bắt buộc" if field.required else "")
+                    + ")"
+                    for sector in snap.sectors.values()
+                    for field in sector.fields_for("result")
+                )
+                or "chưa lĩnh vực nào có"
+            ),
         },
     }
     clock = {
@@ -842,6 +936,12 @@ def _staff_schemas(snap: Snapshot) -> dict[str, Any]:
                 "published_text": nullable_text,
                 "rating": {"type": ["string", "null"], "enum": [*RATINGS, None]},
                 "rating_label": nullable_text,
+                "details": {
+                    "type": "array",
+                    "items": _ref("schemas", "Detail"),
+                    "description": "Thông tin riêng của lĩnh vực: người phản ánh nhập, rồi cán bộ "
+                    "nhập cùng kết quả",
+                },
                 "clocks": {"type": "array", "items": clock_detail},
                 "events": {"type": "array", "items": event},
                 "extensions": {

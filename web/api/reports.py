@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request, send_file, url_for
 
+from engine import sector_fields
 from engine.services.errors import NotFound
 from engine.services.lifecycle import REPORTER_IN_RECORD, Actor, NewReport
 from engine.services.public import (
@@ -63,6 +64,7 @@ def create_report() -> Response:
     given = inputs.report_input(fields, form=form, content_max=snap.portal.content_max_chars)
     files = inputs.media_files(request.files) if form else []
     _check_completeness(given, photos_may_place=bool(files))
+    _check_extra(given)
     stored = _store(files)
     latitude, longitude = given.latitude, given.longitude
     if latitude is None and longitude is None:
@@ -82,6 +84,7 @@ def create_report() -> Response:
             sector=given.sector,
             confidential=given.confidential,
             attachments=tuple(stored),
+            extra=given.extra,
         ),
         ask_for_missing=False,
     )
@@ -128,6 +131,22 @@ def _check_completeness(given: inputs.ReportInput, *, photos_may_place: bool) ->
     if problems:
         raise inputs.invalid(
             [FieldError(p["field"], p["message_vi"], p["message_en"]) for p in problems]
+        )
+
+
+def _check_extra(given: inputs.ReportInput) -> None:
+    """Every extra field of the chosen sector that is wrong or missing, named at once
+    (``extra.<code>``), by the check the use case makes again (:mod:`engine.sector_fields`).
+
+    An unknown sector is left to the use case, which names it.
+    """
+    sectors = snapshot().sectors
+    if given.sector is not None and given.sector not in sectors:
+        return
+    checked = sector_fields.check(sectors.get(given.sector or ""), given.extra, "report")
+    if checked.problems:
+        raise inputs.invalid(
+            [FieldError(p.field, p.message_vi, p.message_en) for p in checked.problems]
         )
 
 

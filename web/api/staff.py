@@ -32,16 +32,17 @@ from typing import Any
 from flask import Response, jsonify, request, url_for
 
 from engine.config.regulation import STEP_NAMES_VI
+from engine.sector_fields import Detail, details
 from engine.services import disclosure, queues
 from engine.services.errors import Forbidden, NotFound
 from engine.sla.clocks import Standing
 from engine.workflow import RATINGS, STATE_LABELS_VI, TABLE, State, Transition
-from web.api import api, inputs
+from web.api import api, inputs, views
 from web.api.idempotency import idempotent
 from web.api.inputs import ApiProblem, FieldError, bounded_int
 from web.api.views import instant
 from web.auth import Staff, bearer_staff, token_required
-from web.runtime import lifecycle
+from web.runtime import lifecycle, snapshot
 
 #: The rows of the table staff perform: every row but the creating one and the reporter's.
 STAFF_ACTIONS: Mapping[str, Transition] = MappingProxyType(
@@ -88,6 +89,7 @@ LABELS_VI: Mapping[str, str] = MappingProxyType(
         "due": "Thời hạn",
         "committee": "Báo cáo UBND tỉnh",
         "attachments": "Tệp kết quả",
+        "extra": "Thông tin riêng của lĩnh vực",
     }
 )
 
@@ -259,6 +261,7 @@ def _report(view: queues.ReportView, zone: tzinfo) -> dict[str, Any]:
         "published_text": told["published_text"],
         "rating": told["rating"],
         "rating_label": RATINGS.get(told["rating"] or ""),
+        "details": [views.detail(d) for d in _details(told)],
         "clocks": [_clock(c, zone) for c in told["clocks"]],
         "events": [_event(e, zone) for e in told["events"]],
         "extensions": [
@@ -310,6 +313,14 @@ def _report(view: queues.ReportView, zone: tzinfo) -> dict[str, Any]:
             for d in view.disclosures
         ],
     }
+
+
+def _details(told: Mapping[str, Any]) -> list[Detail]:
+    """The answers to the sector's extra fields, as the desk shows them."""
+    sectors = snapshot().sectors
+    asked = details(sectors.get(told["suggested_sector"] or ""), told["extra"], "report")
+    found = details(sectors.get(told["sector"] or ""), told["result_extra"], "result")
+    return [*asked, *found]
 
 
 def _zoned(value: str | None, zone: tzinfo) -> str | None:
@@ -518,6 +529,17 @@ def _value(name: str, raw: Any, errors: list[FieldError]) -> Any:
             )
             return None
         return True if raw else None
+    if name == "extra":
+        if not isinstance(raw, dict):
+            errors.append(
+                FieldError(
+                    name,
+                    f"{LABELS_VI[name]} (extra) phải là một đối tượng JSON {{mã trường: giá trị}}.",
+                    "'extra' must be a JSON object {field code: value}.",
+                )
+            )
+            return None
+        return raw  # checked against the report's sector by the use case
     if name == "attachments":
         if (
             not isinstance(raw, list)

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import url_for
 
+from engine.sector_fields import Detail
 from engine.services.public import Page, Photo, PublicReport, Tracking
 from engine.workflow import RATINGS
 
@@ -38,6 +39,20 @@ def public_report(report: PublicReport, zone: tzinfo) -> dict[str, Any]:
         "rating": report.rating,
         "rating_label": RATINGS.get(report.rating or ""),
         "photos": [public_photo(p) for p in report.photos],
+        "details": [detail(d) for d in report.details],
+    }
+
+
+def detail(found: Detail) -> dict[str, Any]:
+    """One answer to a sector's extra field: its code, label, stored value and the value in words."""
+    return {
+        "code": found.code,
+        "stage": found.stage,
+        "label": found.label,
+        "label_en": found.label_en,
+        "value": found.value,
+        "text": found.text,
+        "text_en": found.text_en,
     }
 
 
@@ -83,4 +98,5 @@ def reporter_view(view: Tracking, zone: tzinfo) -> dict[str, Any]:
         ],
         "replies": [{"at": instant(at, zone), "text": text} for at, text in view.replies],
         "photos": [{"id": p.id, "kind": p.kind} for p in view.photos],
+        "details": [detail(d) for d in view.details],
     }

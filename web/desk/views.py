@@ -13,6 +13,7 @@ field and the form kept open with what was typed. Nothing is written in any of t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
 from engine.rules.facts import fold
+from engine.sector_fields import Detail, InvalidExtra, details
 from engine.services import disclosure, queues
 from engine.services.errors import Conflict, DomainError, Forbidden, InvalidInput, WrongState
 from engine.workflow import ACTIONS, RATINGS, STATE_LABELS_VI, Role, State
@@ -41,6 +43,7 @@ from web.errors import TITLES_VI
 from web.formatting import when_vi
 from web.media import send_stored
 from web.runtime import lifecycle, snapshot
+from web.sector_forms import SectorFieldsForm, fields_form
 from web.security import page_headers
 
 desk = Blueprint("desk", __name__, url_prefix="/ban-xu-ly")
@@ -124,6 +127,7 @@ def _frame() -> dict[str, Any]:
         "span": lambda minutes: queues.span_vi(minutes, lifecycle().calendar.day_minutes),
         "standing_label": lambda s: queues.STANDING_LABELS.get(queues.Standing(s), s),
         "rating_label": lambda r: RATINGS.get(r or "", r),
+        "sector_details": sector_details,
     }
 
 
@@ -194,6 +198,26 @@ def event_facts(data: dict[str, Any] | None) -> list[tuple[str, str]]:
             text = str(value)
         facts.append((DATA_LABELS[key], text))
     return facts
+
+
+def sector_details(story: dict[str, Any]) -> list[Detail]:
+    """The answers to the sector's extra fields: the reporter's, then the officer's with the result.
+
+    The reporter's belong to the sector chosen when reporting (``suggested_sector``), the
+    result's to the report's sector; a value whose field left the configuration keeps its code.
+    """
+    snap = snapshot()
+    asked = details(snap.sectors.get(story.get("suggested_sector") or ""), story["extra"], "report")
+    found = details(snap.sectors.get(story.get("sector") or ""), story["result_extra"], "result")
+    return [*asked, *found]
+
+
+def result_fields(
+    sector: str | None, *, formdata: Any = None, values: dict[str, Any] | None = None
+) -> SectorFieldsForm | None:
+    """The sector's extra fields of stage ``result`` in the officer's result form (``extra-…``)."""
+    found = snapshot().sectors.get(sector or "")
+    return fields_form(found, "result", prefix="extra", formdata=formdata, values=values)
 
 
 def _filters() -> tuple[queues.Filters, dict[str, str]]:
@@ -273,6 +297,7 @@ def _report_page(
     failed: tuple[str, dict[str, str], dict[str, str], str | None] | None = None,
     problem: str | None = None,
     disclose_form: dict[str, Any] | None = None,
+    extra_form: SectorFieldsForm | None = None,
 ) -> Response:
     staff, life, snap = current_staff(), lifecycle(), snapshot()
     assert staff is not None
@@ -290,6 +315,12 @@ def _report_page(
             )
         else:
             forms.append(widgets.build(ctx, row))
+        if "extra" in row.accepts:  # the sector's extra fields of the result (Đ8.B4)
+            posted_here = failed is not None and failed[0] == row.action
+            group = extra_form if posted_here else None
+            group = group or result_fields(view.row.sector, values=view.story["result_extra"])
+            opened = forms[-1].opened or bool(group is not None and group.with_errors)
+            forms[-1] = replace(forms[-1], sector_fields=group, opened=opened)
     return page(
         "desk/report.html",
         status,
@@ -323,22 +354,37 @@ def act(code: str, action: str) -> Response:
             f"The role '{staff.role}' may not '{row.action}'.",
         )
     with life.uow.read() as db:
-        queues.load_visible(db, life, staff.actor, code)  # another agency's report: 403 here
+        # another agency's report: 403 here
+        sector = queues.load_visible(db, life, staff.actor, code).sector
     try:
         version = int(request.form.get("version", ""))
     except ValueError:
         return _report_page(code, 400, problem="Trang thiếu phiên bản; hãy tải lại trang.")
     parsed = widgets.parse(row, request.form, life.zone)
-    if parsed.errors:
-        return _report_page(code, 422, failed=(action, parsed.posted, parsed.errors, None))
+    extra = result_fields(sector, formdata=request.form) if "extra" in row.accepts else None
+    extra_valid = extra.validate() if extra is not None else True
+    if parsed.errors or not extra_valid:
+        failed = (action, parsed.posted, parsed.errors, None)
+        return _report_page(code, 422, failed=failed, extra_form=extra)
+    if extra is not None:
+        parsed.inputs["extra"] = extra.values()
     try:
         outcome = life.perform(
             staff.actor, code, action, version=version, note=parsed.note, **parsed.inputs
         )
     except Conflict:
         return _report_page(
-            code, 409, failed=(action, parsed.posted, {}, CONFLICT), problem=CONFLICT
+            code,
+            409,
+            failed=(action, parsed.posted, {}, CONFLICT),
+            problem=CONFLICT,
+            extra_form=extra,
         )
+    except InvalidExtra as refused:
+        if extra is not None:
+            extra.add_problems(refused.problems)
+        failed = (action, parsed.posted, {}, None if extra is not None else refused.message_vi)
+        return _report_page(code, 422, failed=failed, extra_form=extra)
     except InvalidInput as refused:
         where = refused.field if refused.field in parsed.posted else None
         errors = {where: refused.message_vi} if where else {}

@@ -3,8 +3,10 @@
 A form is: the row's note (required when the row says ``note_required``), then one widget per
 field the row ``requires`` or ``accepts``, from :data:`WIDGETS` (field → how it is shown, what it
 starts with, how the posted text becomes the use case's input). Nothing is written per action:
-a new row of the table gets its form from the fields it names. Fields that never appear on the
-desk are in :data:`NOT_ON_DESK`; a staff row that *requires* one of them fails at import.
+a new row of the table gets its form from the fields it names. Fields that get no widget here are
+in :data:`NOT_ON_DESK`; a staff row that *requires* one of them fails at import. ``extra`` is one
+of them: the sector's extra fields of stage ``result`` are generated from the configuration as
+WTForms fields (:mod:`web.sector_forms`) and added to the form as ``ActionForm.sector_fields``.
 
 Defaults explain themselves: the sector picker preselects the rules' suggestion and names the rule
 and the words it matched; the agency picker preselects the routing rules' choice and names the
@@ -40,12 +42,13 @@ AGENCY_GROUPS = (
     ("ubnd_xa", "UBND xã"),
 )
 
-#: Fields of the table that the desk never shows, and why.
+#: Fields of the table that get no widget of their own on the desk, and why.
 NOT_ON_DESK: Mapping[str, str] = MappingProxyType(
     {
         "rating": "chỉ người phản ánh đánh giá kết quả (Đ11.2)",
         "text": "chỉ người phản ánh gửi phản hồi, bổ sung (Đ5.3, Đ11.1)",
         "attachments": "tệp kết quả chưa tải lên được từ bàn xử lý",
+        "extra": "các trường riêng của lĩnh vực, sinh từ cấu hình (sectors[].fields) thành từng ô",
     }
 )
 
@@ -96,6 +99,8 @@ class ActionForm:
     version: int
     opened: bool = False
     problem: str | None = None
+    #: The sector's extra fields the row takes (``extra``), as generated WTForms fields.
+    sector_fields: Any = None
 
     @property
     def action(self) -> str:

@@ -2,7 +2,9 @@
  * - a filter box for long selects (communes), rebuilding the options so it works on phones;
  * - the map pin (Leaflet, from the xstatic-leaflet package) writing the hidden coordinates;
  * - sector suggestions while the citizen types (debounced), a character counter, the chosen
- *   files, copy-the-link, and one submission at a time.
+ *   files, copy-the-link, and one submission at a time;
+ * - only the chosen sector's extra fields shown (without the script every sector's group shows,
+ *   each under its sector's name, and only the chosen one's is read).
  * Every text shown comes from the page's data-* attributes (already in the visitor's language).
  */
 (function () {
@@ -63,7 +65,10 @@
         button.setAttribute("data-testid", "sector-suggestion");
         button.setAttribute("data-sector", item.sector);
         button.textContent = item.name;
-        button.addEventListener("click", function () { sector.value = item.sector; });
+        button.addEventListener("click", function () {
+          sector.value = item.sector;
+          sector.dispatchEvent(new Event("change"));
+        });
         box.appendChild(button);
       });
       box.hidden = false;
@@ -86,6 +91,23 @@
     });
     count();
     if (content.value.trim()) { ask(); }
+  }
+
+  /* -- the chosen sector's extra fields ---------------------------------------------------- */
+  function sectorFields() {
+    var sector = byId("sector");
+    var groups = document.querySelectorAll("fieldset.sector-fields[data-sector]");
+    if (!sector || !groups.length) { return; }
+    function show() {
+      Array.prototype.forEach.call(groups, function (group) {
+        group.hidden = group.getAttribute("data-sector") !== sector.value;
+      });
+    }
+    Array.prototype.forEach.call(document.querySelectorAll(".sector-fields-hint"), function (hint) {
+      hint.hidden = true;  // the group is only shown for its sector
+    });
+    sector.addEventListener("change", show);
+    show();
   }
 
   /* -- the map pin -------------------------------------------------------------------------- */
@@ -216,6 +238,7 @@
     var form = byId("report-form");
     if (form) {
       suggestions(form);
+      sectorFields();
       map();
       files();
       once(form);
