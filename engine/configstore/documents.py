@@ -19,6 +19,7 @@ the one validation path of every change.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -28,8 +29,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, ScalarString
 
 #: An entry written anew is never wrapped by the emitter (its wrapped flow lists would leave
-#: trailing spaces and odd indents); a long keyword list stays on one line.
+#: trailing spaces and odd indents): :func:`_wrapped` wraps long lists of words at ``LINE``.
 WIDTH = 4096
+LINE = 100
 
 
 def _yaml() -> YAML:
@@ -194,7 +196,7 @@ class YamlFile:
                 self.text += "\n"
         out = io.StringIO()
         _yaml().dump(CommentedMap([(key, node)]), out)
-        self._splice(start, end, _without_trailing_comments(out.getvalue()))
+        self._splice(start, end, _wrapped(_without_trailing_comments(out.getvalue())))
 
     def replace_in(self, path: Sequence[str], value: Any) -> None:
         """The value at the mapping keys ``path`` (``("steps", "verify")``) becomes ``value``;
@@ -224,7 +226,7 @@ class YamlFile:
         dumped = _without_trailing_comments(out.getvalue())
         lines = [" " * column + line if line.strip() else line for line in dumped.splitlines(True)]
         end = self._trim(start, self._end_of(path))
-        self._splice(start, end, "".join(lines))
+        self._splice(start, end, _wrapped("".join(lines)))
 
     # -- lines ------------------------------------------------------------------------------
 
@@ -280,7 +282,7 @@ class YamlFile:
             lines = [" " * shift + line if line.strip() else line for line in lines]
         elif shift < 0:
             lines = [line[-shift:] if line[:-shift].strip() == "" else line for line in lines]
-        return "".join(lines)
+        return _wrapped("".join(lines))
 
     def _splice(self, start: int, end: int, replacement: str) -> None:
         lines = self.text.splitlines(keepends=True)
@@ -310,6 +312,34 @@ def _keep_end_of_line_comment_only(node: Any) -> None:
             else:
                 slots[n] = None
         node = node[last]
+
+
+_FLOW_LIST = re.compile(r"^(?P<head>\s*(?:- )?[\w-]+: \[)(?P<items>[^\[\]\"'#]*)\]$")
+
+
+def _wrapped(dumped: str) -> str:
+    """Long one-line lists of plain words wrapped as the files write them by hand::
+
+    keywords: [internet, mạng internet, wifi, cáp quang,
+               đứt cáp quang, sóng điện thoại]
+    """
+    out = []
+    for line in dumped.splitlines(keepends=True):
+        found = _FLOW_LIST.match(line.rstrip("\n"))
+        if len(line.rstrip("\n")) <= LINE or found is None:
+            out.append(line)
+            continue
+        head, items = found["head"], found["items"].split(", ")
+        current = head
+        for n, item in enumerate(items):
+            piece = item + ("]" if n == len(items) - 1 else ",")
+            if current != head and len(current) + 1 + len(piece) > LINE:
+                out.append(current + "\n")
+                current = " " * len(head) + piece
+            else:
+                current += ("" if current == head else " ") + piece
+        out.append(current + "\n")
+    return "".join(out)
 
 
 def _without_trailing_comments(dumped: str) -> str:

@@ -141,3 +141,20 @@ def test_an_edited_list_keeps_the_quotes_of_its_strings() -> None:
         '-    friday: ["07:00-11:00", "13:00-17:00"]',
         '+    friday: ["07:00-11:00", "13:00-16:30"]',
     ]
+
+
+def test_a_keyword_added_changes_the_last_line_of_the_list_only() -> None:
+    """A long list of words stays wrapped as it was written: the diff is the line it ends on."""
+    documents = Documents(FILES)
+    sectors = documents["sectors.yaml"]
+    position = sectors.index("sectors", lambda s: s["code"] == "du-lich")
+    entry = sectors.items("sectors")[position]
+    entry["keywords"] = [*entry["keywords"], "khách sạn mini"]
+    sectors.replace_item("sectors", position, entry)
+    after = documents.files()["sectors.yaml"]
+    assert _changed(FILES["sectors.yaml"], after) == [
+        "-               cơ sở lưu trú, hạng sao, chất lượng dịch vụ du lịch, an ninh khách du lịch]",
+        "+               cơ sở lưu trú, hạng sao, chất lượng dịch vụ du lịch, an ninh khách du lịch,",
+        "+               khách sạn mini]",
+    ]
+    assert load_files(documents.files()).sectors["du-lich"].keywords[-1] == "khách sạn mini"
