@@ -131,7 +131,15 @@ class YamlFile:
     def __init__(self, name: str, text: str) -> None:
         self.name = name
         self.text = text
-        self.data: CommentedMap = self._parse()
+        self._data: CommentedMap | None = None
+
+    @property
+    def data(self) -> CommentedMap:
+        """The parsed text, with every node's line: parsed when first asked after a change
+        (a large file such as ``areas.yaml`` takes a noticeable time to parse)."""
+        if self._data is None:
+            self._data = self._parse()
+        return self._data
 
     def _parse(self) -> CommentedMap:
         data = _yaml().load(self.text)
@@ -289,7 +297,7 @@ class YamlFile:
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n"
         self.text = "".join(lines[:start]) + replacement + "".join(lines[end:])
-        self.data = self._parse()
+        self._data = None
 
 
 def _keep_end_of_line_comment_only(node: Any) -> None:
