@@ -6,7 +6,20 @@ from flask import Flask
 
 from tests.admin.conftest import signed_in
 
-PAGES = ("/admin/", "/admin/phien-ban/", "/admin/tep-cau-hinh/", "/admin/thu-thay-doi/")
+PAGES = (
+    "/admin/",
+    "/admin/phien-ban/",
+    "/admin/tep-cau-hinh/",
+    "/admin/thu-thay-doi/",
+    "/admin/phan-cong/",
+    "/admin/linh-vuc/",
+    "/admin/co-quan/",
+    "/admin/dia-ban/",
+    "/admin/thoi-han/",
+    "/admin/lich-lam-viec/",
+    "/admin/mau/",
+    "/admin/nguoi-dung/",
+)
 
 
 def test_anonymous_is_sent_to_sign_in(app: Flask) -> None:
@@ -54,3 +67,13 @@ def test_static_files_come_from_the_package(app: Flask) -> None:
     page = client.get("/admin/").get_data(as_text=True)
     assert "cdn" not in page.lower()
     assert client.get("/admin/static/bootstrap/bootstrap4/css/bootstrap.min.css").status_code == 200
+
+
+def test_every_page_says_who_is_signed_in_and_signs_out(app: Flask) -> None:
+    client = signed_in(app, "quan-tri")
+    for page in PAGES:
+        html = client.get(page).get_data(as_text=True)
+        assert 'id="admin-staff-name"' in html and "(quan-tri)" in html, page
+        assert 'content="vi"' in html, page
+    assert client.post("/dang-xuat").status_code in (302, 303)
+    assert client.get("/admin/").status_code == 302  # signed out: back to the sign-in page
