@@ -84,6 +84,9 @@ class InvalidExtra(InvalidInput):
         )
         self.problems = tuple(problems)
 
+    def field_errors(self) -> list[tuple[str, str, str]]:
+        return [(p.field, p.message_vi, p.message_en) for p in self.problems]
+
 
 @dataclass(frozen=True)
 class Detail:

@@ -61,7 +61,9 @@ def problem(
 
 def _domain(error: DomainError) -> Response | tuple[str, int]:
     if wants_problem():
-        fields = [{"field": error.field, "message": error.message_vi}] if error.field else None
+        fields = [
+            {"field": field, "message": message_vi} for field, message_vi, _ in error.field_errors()
+        ] or None
         return problem(
             error.status,
             error.message_vi,

@@ -19,6 +19,10 @@ class DomainError(Exception):
         self.message_en = message_en
         self.field = field
 
+    def field_errors(self) -> list[tuple[str, str, str]]:
+        """``(field, message_vi, message_en)`` of each field the refusal names (none: ``[]``)."""
+        return [(self.field, self.message_vi, self.message_en)] if self.field else []
+
 
 class NotFound(DomainError):
     status, code = 404, "not_found"

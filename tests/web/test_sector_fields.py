@@ -315,6 +315,12 @@ def test_the_staff_api_takes_the_result_fields_as_extra(app: Flask, life: Lifecy
     refused = client.post(url, json=body, headers=headers)
     assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
     assert refused.get_json()["errors"][0]["field"] == "extra.hinh_thuc_khac_phuc"
+    body["extra"] = {"hinh_thuc_khac_phuc": "xa", "khong_co_truong_nay": "1"}
+    both = client.post(url, json=body, headers=headers).get_json()["errors"]
+    assert sorted(e["field"] for e in both) == [
+        "extra.hinh_thuc_khac_phuc",
+        "extra.khong_co_truong_nay",
+    ]  # every wrong field at once, as the mobile API answers
     body["extra"] = {"hinh_thuc_khac_phuc": "sua_chua_hoan_chinh"}
     assert client.post(url, json=body, headers=headers).status_code == 200
     detail = client.get(f"{API}/reports/{code}", headers=headers).get_json()
