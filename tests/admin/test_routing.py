@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -137,21 +139,21 @@ def test_a_rule_saved_for_a_later_date_waits_and_can_be_cancelled(
     app: Flask, admin_client: FlaskClient
 ) -> None:
     before_id, _ = _active(app)
+    year = date.today().year + 1  # 1 January of next year, 07:00 in Vĩnh Long
     data = {
         **RULE,
-        "id": "moi-truong-tu-2027",
+        "id": "moi-truong-nam-sau",
         "areas": ["28789"],
-        "ap_dung_tu": "2027-01-01T07:00",
+        "ap_dung_tu": f"{year}-01-01T07:00",
     }
     answer = admin_client.post("/admin/phan-cong/moi", data=data)
     assert answer.status_code == 302
-    assert "áp dụng từ 01/01/2027 07:00" in admin_client.get(answer.headers["Location"]).get_data(
-        as_text=True
-    )
-    assert _active(app)[0] == before_id  # in force only from 1/1/2027 (Vĩnh Long time)
+    page = admin_client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert f"áp dụng từ 01/01/{year} 07:00" in page
+    assert _active(app)[0] == before_id  # not in force before that instant
     with app.app_context(), lifecycle().uow.read() as session:
         scheduled = [v for v in configstore.history(session) if v.status == "scheduled"]
-    assert [v.active_from.isoformat() for v in scheduled] == ["2027-01-01T00:00:00+00:00"]
+    assert [v.active_from.isoformat() for v in scheduled] == [f"{year}-01-01T00:00:00+00:00"]
     history = admin_client.get("/admin/phien-ban/").get_data(as_text=True)
     assert 'data-status="scheduled"' in history and "Hủy lịch áp dụng" in history
     cancelled = admin_client.post(f"/admin/phien-ban/{scheduled[0].id}/huy-lich")
