@@ -39,7 +39,7 @@ def test_the_preview_follows_the_typing(laptop: Page, base_url: str, admin_accou
     page.fill("#username", admin_account)
     page.fill("#password", STAFF_PASSWORD)
     page.click("#sign-in-submit")
-    page.wait_for_selector("#form-mau")
+    page.wait_for_selector("#form-mau[data-live=on]")  # the page's script is listening
     expect(page.locator("#preview-output")).to_contain_text("Nguyễn Văn An")
 
     page.fill("#noi_dung", "Kính gửi {{ xung_ho }} {{ ten_nguoi_phan_anh }} — {{ co_quan_xu_ly }}")

@@ -10,6 +10,7 @@ from engine.store.models import Report
 
 def test_the_chosen_sectors_questions_appear_and_are_sent(phone, base_url: str, live_app) -> None:  # noqa: ANN001
     phone.goto(f"{base_url}/gui-phan-anh")
+    phone.wait_for_selector("#report-form[data-live=on]")  # the page's script is in place
     group = phone.locator("#sector-fields-moi-truong")
     assert group.is_hidden()  # no sector chosen yet: no extra questions
     phone.fill("[name=name]", "Nguyễn Văn An")

@@ -41,6 +41,7 @@
       if (timer) { clearTimeout(timer); }
       timer = setTimeout(ask, DELAY);
     });
+    form.setAttribute("data-live", "on");  /* the preview follows the typing from now on */
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

@@ -242,6 +242,7 @@
       map();
       files();
       once(form);
+      form.setAttribute("data-live", "on");  /* the page's behaviours are in place */
     }
     copy();
     var summary = byId("error-summary");
