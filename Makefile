@@ -1,8 +1,10 @@
-# Two commands: `make run` (demo on SQLite) and `make test`. Both set up .venv first.
+# Two commands: `make run` (demo on SQLite; `make run PORT=5001` for another port) and
+# `make test`. Both set up .venv first.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PORT   ?= 5000
 
 .PHONY: run test lint bench clean
 
@@ -16,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 run: $(STAMP)
 	$(BIN)/phananh demo
-	$(BIN)/phananh serve --host 127.0.0.1 --port 5000
+	$(BIN)/phananh serve --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/phananh config validate config

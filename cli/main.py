@@ -150,18 +150,6 @@ def route(sector: str, area: str | None, text: str | None, config_dir: Path) -> 
     click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
 
 
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@CONFIG_OPTION
-def serve(host: str, port: int, config_dir: Path) -> None:
-    """Chạy ứng dụng web (máy chủ phát triển; sản xuất dùng gunicorn)."""
-    from web import create_app
-
-    snapshot(config_dir)
-    create_app({"CONFIG_DIR": str(config_dir)}).run(host=host, port=port)
-
-
 def _register() -> None:
     """Commands kept in modules of their own, one job each."""
     from cli.apikeys import apikey
@@ -170,10 +158,22 @@ def _register() -> None:
     from cli.demo import demo
     from cli.mail import mail_fetch, mail_gateway
     from cli.records import audit_group, report
+    from cli.serve import serve
     from cli.users import user
     from cli.worker import worker
 
-    commands = (db, demo, report, audit_group, apikey, user, mail_gateway, mail_fetch, worker)
+    commands = (
+        db,
+        demo,
+        serve,
+        report,
+        audit_group,
+        apikey,
+        user,
+        mail_gateway,
+        mail_fetch,
+        worker,
+    )
     for command in commands:
         cli.add_command(command)
     for command in CONFIG_COMMANDS:

@@ -12,11 +12,12 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import admin
 from engine.config.loader import DEFAULT_DIRECTORY
 from engine.store import database_url
-from web import auth, errors, formatting, runtime
+from web import auth, errors, formatting, ops, request_log, runtime
 from web.api import api
 from web.desk import desk
 from web.limits import limiter
@@ -32,7 +33,9 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
 
     The environment: ``PHANANH_CONFIG`` (configuration directory), ``DATABASE_URL``,
     ``PHANANH_MEDIA`` (where uploaded pictures are kept), ``SECRET_KEY`` (sessions and forms; a
-    random one when unset, which is fine for one process but not for several).
+    random one when unset, which is fine for one process but not for several), ``PHANANH_PROXIES``
+    (how many reverse proxies in front set ``X-Forwarded-*``; 0, the default, trusts none),
+    ``PHANANH_OPS_NETWORKS`` (who may read ``/healthz`` and ``/metrics``, :mod:`web.ops`).
     """
     app = Flask(__name__)
     app.config.update(
@@ -42,10 +45,13 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=os.environ.get("SECRET_KEY") or os.urandom(32),
         MAX_CONTENT_LENGTH=320 * 1024 * 1024,
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        PROXIES=int(os.environ.get("PHANANH_PROXIES", "0")),
     )
     app.config.update(settings or {})
+    trust_proxies(app, app.config["PROXIES"])
     app.json.ensure_ascii = False  # Vietnamese stays readable in JSON answers (UTF-8)
     runtime.init_app(app)
+    request_log.init_app(app)
     formatting.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
@@ -56,4 +62,18 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (public, portal, auth.auth, desk, api, open311):
         app.register_blueprint(blueprint)
     admin.init_app(app)
+    ops.init_app(app)
     return app
+
+
+def trust_proxies(app: Flask, count: int) -> None:
+    """Take the client's address, scheme and host from ``count`` proxies' ``X-Forwarded-*``.
+
+    Only as many hops as there are proxies of the deployment's own: a client can write any
+    ``X-Forwarded-For`` it likes, so trusting one hop too many lets it choose its address (and
+    escape the rate limits, or reach ``/metrics``).
+    """
+    if count > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
+        )

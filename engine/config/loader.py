@@ -31,9 +31,10 @@ from engine.config.regulation import RESULT_TEMPLATE
 from engine.config.schema import OPTIONAL_FILES, SCHEMA_FILES, validate
 from engine.config.snapshot import Snapshot
 from engine.config.source import Source, YamlSyntaxError, read_yaml
+from engine.resources import default_config_directory
 
 #: Where the configuration lives unless told otherwise.
-DEFAULT_DIRECTORY = Path(os.environ.get("PHANANH_CONFIG", "config"))
+DEFAULT_DIRECTORY = default_config_directory()
 
 
 #: The names a configuration's files may have, relative to its directory.

@@ -2,7 +2,7 @@
 
 Alembic is used directly, not through Flask-Migrate: the engine never imports Flask, and
 Flask-Migrate needs Flask-SQLAlchemy, which the models don't use. The Alembic configuration is
-built here in code — ``script_location`` is the repository's ``migrations/`` folder — so no
+built here in code — ``script_location`` is the repository's ``migrations/`` folder, or the wheel's copy of it — so no
 ``alembic.ini`` is needed, and ``migrations/env.py`` takes the database from the configuration
 this module builds, never from a global application.
 
@@ -27,12 +27,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 from sqlalchemy.pool import NullPool
 
-import engine
+from engine.resources import migrations_directory
 from engine.store.db import make_engine
 from engine.store.models import Base
 from engine.store.types import UtcDateTime
 
-MIGRATIONS = Path(engine.__file__).resolve().parents[1] / "migrations"
+MIGRATIONS = migrations_directory()
 VERSION_TABLE = "alembic_version"
 
 
