@@ -176,31 +176,94 @@ def race_for_one_key(app: Flask, life: Lifecycle, threads: int = 8) -> None:
 def test_a_request_still_in_progress_is_answered_409_after_waiting(
     app: Flask, client: FlaskClient, life: Lifecycle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from web.api import idempotency
-
     key = new_key()
-    route = f"{API}/reports"
-    # Another process claimed this key and has not answered yet.
-    with app.test_request_context(route, method="POST", json=road_report()):
-        fingerprint = idempotency.request_fingerprint()
-    with life.uow.begin() as session:
-        session.add(
-            IdempotentRequest(
-                key=idempotency._derive(b"id", key, "").hex(),
-                route=route,
-                request_hash=fingerprint,
-                status=idempotency.IN_PROGRESS,
-                body={},
-                headers={},
-                created_at=life.now(),
-            )
-        )
+    claimed, release = threading.Event(), threading.Event()
+
+    def owner() -> None:
+        """Another request holds the key: its transaction is open, its work not done."""
+        with life.uow.begin() as session:
+            session.add(claim_row(app, life, key))
+            session.flush()
+            claimed.set()
+            release.wait(timeout=30)
+            raise RuntimeError("the owner fails: its claim is rolled back")
+
+    holder = threading.Thread(target=lambda: pytest.raises(RuntimeError, owner))
+    holder.start()
+    assert claimed.wait(timeout=30)
     monkeypatch.setitem(app.config, "API_IDEMPOTENCY_WAIT", 0.2)
     before = count(life, Report)
-    busy = post(client, key)
+    try:
+        busy = post(client, key)
+    finally:
+        release.set()
+        holder.join()
     is_problem(busy, 409)
     assert int(busy.headers["Retry-After"]) >= 1
     assert count(life, Report) == before
+    retried = post(client, key)
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    assert count(life, Report) == before + 1
+
+
+def claim_row(app: Flask, life: Lifecycle, key: str) -> IdempotentRequest:
+    """The "in progress" claim of ``key`` for the report POST of :func:`post`."""
+    from web.api import idempotency
+
+    route = f"{API}/reports"
+    with app.test_request_context(route, method="POST", json=road_report()):
+        fingerprint = idempotency.request_fingerprint()
+    return IdempotentRequest(
+        key=idempotency._derive(b"id", key, "").hex(),
+        route=route,
+        request_hash=fingerprint,
+        status=idempotency.IN_PROGRESS,
+        body={},
+        headers={},
+        created_at=life.now(),
+    )
+
+
+def test_a_claim_left_in_progress_by_a_crash_does_not_block_its_key(
+    app: Flask, client: FlaskClient, life: Lifecycle
+) -> None:
+    """Before claims shared the report's transaction, a crash left one "in progress" for good."""
+    key = new_key()
+    with life.uow.begin() as session:
+        session.add(claim_row(app, life, key))
+    before = count(life, Report)
+    answer = post(client, key)
+    assert answer.status_code == 201
+    assert count(life, Report) == before + 1
+    assert post(client, key).headers["Idempotent-Replayed"] == "true"
+
+
+class Died(BaseException):
+    """The process dies here: nothing after this point runs, no handler sees it."""
+
+
+def test_a_process_dying_before_its_answer_is_stored_leaves_nothing(
+    client: FlaskClient, life: Lifecycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report is never committed without its stored answer, so the retry does the work once."""
+    from web.api import idempotency
+
+    key = new_key()
+    before, claims = count(life, Report), count(life, IdempotentRequest)
+
+    def die(*args: object) -> None:
+        raise Died
+
+    with monkeypatch.context() as patched:
+        patched.setattr(idempotency, "_complete", die)
+        with pytest.raises(Died):
+            post(client, key)
+    assert count(life, Report) == before
+    assert count(life, IdempotentRequest) == claims
+    retried = post(client, key)
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    assert count(life, Report) == before + 1
+    assert post(client, key).get_json()["code"] == retried.get_json()["code"]
 
 
 def test_replies_and_ratings_are_idempotent_too(client: FlaskClient, life: Lifecycle) -> None:

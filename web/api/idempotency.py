@@ -1,28 +1,33 @@
 """``Idempotency-Key`` on the API's POSTs: a retried request gets the first answer, never a second
 report, reply or rating.
 
-How it works (table ``idempotent_requests``, unique on ``(key, route)``):
+How it works (table ``idempotent_requests``, unique on ``(key, route)``): **one transaction per
+request** (:meth:`~engine.store.UnitOfWork.transaction`) holds the claim of the key, the use
+case's writes and the sealed answer, and commits them together.
 
-1. **Claim before work.** A row for the key and route is inserted with status 0 ("in progress") and
-   committed in its own transaction, before the use case runs. The unique constraint lets exactly
-   one of several concurrent first requests own the key; the others find the row.
-2. **The owner stores its answer.** A 2xx answer (status, JSON body, ``Location``) is written into
-   the row. Any other outcome — refused input, a conflict, a crash of the view — deletes the claim,
-   so the client may fix nothing and retry with the same key.
+1. **Claim.** A row for the key and route is inserted with status 0 ("in progress") at the start
+   of the transaction. The unique index lets exactly one of several concurrent first requests own
+   the key: the others wait on it (PostgreSQL's index, SQLite's write lock) for at most
+   ``API_IDEMPOTENCY_WAIT`` seconds (default 10), then find the owner's committed row, or get 409
+   with ``Retry-After``.
+2. **Work and answer.** The view's use case joins the transaction; a 2xx JSON answer (status,
+   body, ``Location``) is written into the row, and everything commits at once. Any other outcome
+   — refused input, a conflict, a crash of the view — rolls all of it back, so the client may fix
+   nothing and retry with the same key.
 3. **Anyone else** who finds the row: a request that is not the same (another body, another token)
    is refused with 422; a finished row is answered with the stored answer and
-   ``Idempotent-Replayed: true``; a row still in progress is waited for (``API_IDEMPOTENCY_WAIT``
-   seconds, default 10), then replayed, or answered 409 with ``Retry-After``.
+   ``Idempotent-Replayed: true``.
+
+So a process killed at any point leaves either everything (the report and its stored answer: a
+retry is replayed) or nothing (a retry does the work): never a report without its answer, and
+never a claim "in progress" that blocks the key. A row left in progress by an earlier version of
+this module is taken over.
 
 What is stored is not a secret in clear: the key is stored as a hash, and the answer — which for a
 new report carries its tracking token, otherwise kept only as a hash — is sealed with a key derived
 from the client's Idempotency-Key (SHAKE-256 keystream with a random nonce, HMAC-SHA-256 tag), so
 only a client that holds the key can have it again. Keys are 16–200 visible ASCII characters
 (a UUID is the usual choice).
-
-Limit: the report's own transaction (``Lifecycle.submit``) and the storing of its answer are two
-transactions; a process killed between them leaves the claim "in progress" for good, and retries
-with that key get 409 — never a second report.
 """
 
 from __future__ import annotations
@@ -34,16 +39,18 @@ import hmac
 import json
 import re
 import secrets
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, current_app, jsonify, make_response, request
-from sqlalchemy import Row, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, delete, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from engine.store import UnitOfWork
+from engine.store.db import SQLITE_BUSY_TIMEOUT
 from engine.store.models import IdempotentRequest
 from web.api.inputs import ApiProblem, FieldError
 from web.runtime import lifecycle
@@ -53,7 +60,7 @@ REPLAYED = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{16,200}")
 IN_PROGRESS = 0
 DEFAULT_WAIT = 10.0
-POLL = 0.05
+ATTEMPTS = 3  # claims tried when the owner found is gone (it rolled back)
 STORED_HEADERS = ("Location",)
 TOKEN_HEADER = "X-Tracking-Token"
 
@@ -77,19 +84,23 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
         route = request.path[:200]
         key_id = _derive(b"id", raw, "").hex()
         fingerprint = request_fingerprint()
-        stored = _claim(uow, key_id, route, fingerprint)
-        if stored is not None:
-            return _replay(stored, raw, route)
-        try:
-            response = make_response(view(**kwargs))
-        except BaseException:
-            _release(uow, key_id, route)
-            raise
-        if 200 <= response.status_code < 300 and response.is_json:
-            _complete(uow, key_id, route, raw, response)
-        else:
-            _release(uow, key_id, route)
-        return response
+        wait = float(current_app.config.get("API_IDEMPOTENCY_WAIT", DEFAULT_WAIT))
+        for _ in range(ATTEMPTS):
+            try:
+                with uow.transaction() as session:
+                    _claim(session, key_id, route, fingerprint, wait)
+                    response = make_response(view(**kwargs))
+                    if not 200 <= response.status_code < 300:
+                        raise _Undo(response)
+                    _complete(session, key_id, route, raw, response)
+                return response
+            except _Undo as undo:
+                return undo.response
+            except _Taken:
+                stored = _finished(uow, key_id, route, fingerprint)
+                if stored is not None:
+                    return _replay(stored, raw, route)
+        raise _in_progress()
 
     return wrapper
 
@@ -148,35 +159,74 @@ def request_fingerprint() -> str:
 # -- the row's life ------------------------------------------------------------------------------
 
 
-def _claim(uow: UnitOfWork, key_id: str, route: str, fingerprint: str) -> Row[Any] | None:
-    """Own the key (None), or the finished row of the request that owns it."""
-    wait = float(current_app.config.get("API_IDEMPOTENCY_WAIT", DEFAULT_WAIT))
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            with uow.begin() as session:
-                session.add(
-                    IdempotentRequest(
-                        key=key_id,
-                        route=route,
-                        request_hash=fingerprint,
-                        status=IN_PROGRESS,
-                        body={},
-                        headers={},
-                        created_at=lifecycle().now(),
-                    )
-                )
+class _Taken(Exception):
+    """Another request holds, or has finished with, this key and route."""
+
+
+class _Undo(Exception):
+    """The view answered without success: roll back the claim with whatever it wrote."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _claim(session: Session, key_id: str, route: str, fingerprint: str, wait: float) -> None:
+    """Insert the claim, waiting at most ``wait`` seconds for a concurrent owner to finish."""
+    milliseconds = max(1, int(wait * 1000))
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
+    session.add(
+        IdempotentRequest(
+            key=key_id,
+            route=route,
+            request_hash=fingerprint,
+            status=IN_PROGRESS,
+            body={},
+            headers={},
+            created_at=lifecycle().now(),
+        )
+    )
+    try:
+        with _sqlite_busy_timeout(session, milliseconds):
+            session.flush()
+    except IntegrityError:
+        raise _Taken from None
+    except OperationalError:  # PostgreSQL's lock_timeout, SQLite's busy timeout
+        raise _in_progress() from None
+    if dialect == "postgresql":
+        session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+
+
+@contextmanager
+def _sqlite_busy_timeout(session: Session, milliseconds: int) -> Iterator[None]:
+    """SQLite's wait for the write lock, for one statement; the connection's own afterwards.
+
+    Set on the driver's connection: it is no part of the transaction, and must be restored even
+    when the statement failed and the transaction can take no more statements.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA busy_timeout = {milliseconds}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT}")
+
+
+def _finished(uow: UnitOfWork, key_id: str, route: str, fingerprint: str) -> Row[Any] | None:
+    """The committed row of the key's owner, or None to claim again (the owner let go)."""
+    with uow.begin() as session:
+        row = session.execute(
+            select(
+                IdempotentRequest.request_hash, IdempotentRequest.status, IdempotentRequest.body
+            ).where(IdempotentRequest.key == key_id, IdempotentRequest.route == route)
+        ).one_or_none()
+        if row is None:
             return None
-        except IntegrityError:
-            pass
-        with uow.read() as session:
-            row = session.execute(
-                select(
-                    IdempotentRequest.request_hash, IdempotentRequest.status, IdempotentRequest.body
-                ).where(IdempotentRequest.key == key_id, IdempotentRequest.route == route)
-            ).one_or_none()
-        if row is None:  # the owner failed and let go: try to own it
-            continue
         if row.request_hash != fingerprint:
             raise ApiProblem(
                 422,
@@ -191,44 +241,45 @@ def _claim(uow: UnitOfWork, key_id: str, route: str, fingerprint: str) -> Row[An
                     )
                 ],
             )
-        if row.status != IN_PROGRESS:
-            return row
-        if time.monotonic() >= deadline:
-            raise ApiProblem(
-                409,
-                "Yêu cầu với Idempotency-Key này đang được xử lý; hãy thử lại sau ít giây.",
-                "A request with this Idempotency-Key is still being processed; retry shortly.",
-                code="idempotency_in_progress",
-                headers={"Retry-After": "1"},
+        if row.status == IN_PROGRESS:  # committed by an earlier version and abandoned
+            session.execute(
+                delete(IdempotentRequest).where(
+                    IdempotentRequest.key == key_id,
+                    IdempotentRequest.route == route,
+                    IdempotentRequest.status == IN_PROGRESS,
+                )
             )
-        time.sleep(POLL)
+            return None
+        return row
 
 
-def _complete(uow: UnitOfWork, key_id: str, route: str, raw: str, response: Response) -> None:
+def _in_progress() -> ApiProblem:
+    return ApiProblem(
+        409,
+        "Yêu cầu với Idempotency-Key này đang được xử lý; hãy thử lại sau ít giây.",
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+        code="idempotency_in_progress",
+        headers={"Retry-After": "1"},
+    )
+
+
+def _complete(session: Session, key_id: str, route: str, raw: str, response: Response) -> None:
+    """Seal the answer into the claim (a 2xx answer that is not JSON keeps no claim)."""
+    row = session.scalars(
+        select(IdempotentRequest).where(
+            IdempotentRequest.key == key_id, IdempotentRequest.route == route
+        )
+    ).one()
+    if not response.is_json:
+        session.delete(row)
+        return
     answer = {
         "body": response.get_json(),
         "headers": {h: response.headers[h] for h in STORED_HEADERS if h in response.headers},
     }
-    with uow.begin() as session:
-        row = session.scalars(
-            select(IdempotentRequest).where(
-                IdempotentRequest.key == key_id, IdempotentRequest.route == route
-            )
-        ).one()
-        row.status = response.status_code
-        row.body = {"sealed": _seal(json.dumps(answer).encode(), raw, route)}
-        row.headers = {}
-
-
-def _release(uow: UnitOfWork, key_id: str, route: str) -> None:
-    with uow.begin() as session:
-        session.execute(
-            delete(IdempotentRequest).where(
-                IdempotentRequest.key == key_id,
-                IdempotentRequest.route == route,
-                IdempotentRequest.status == IN_PROGRESS,
-            )
-        )
+    row.status = response.status_code
+    row.body = {"sealed": _seal(json.dumps(answer).encode(), raw, route)}
+    row.headers = {}
 
 
 def _replay(row: Row[Any], raw: str, route: str) -> Response:
