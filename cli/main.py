@@ -157,9 +157,14 @@ def route(sector: str, area: str | None, text: str | None, config_dir: Path) -> 
 def serve(host: str, port: int, config_dir: Path) -> None:
     """Chạy ứng dụng web (máy chủ phát triển; sản xuất dùng gunicorn)."""
     from web import create_app
+    from web.runtime import StartRefused
 
     snapshot(config_dir)
-    create_app({"CONFIG_DIR": str(config_dir)}).run(host=host, port=port)
+    try:
+        app = create_app({"CONFIG_DIR": str(config_dir)})
+    except StartRefused as exc:
+        raise Failure(str(exc)) from None
+    app.run(host=host, port=port)
 
 
 def _register() -> None:

@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 import admin
 from engine.config.loader import DEFAULT_DIRECTORY
 from engine.store import database_url
-from web import auth, errors, formatting, runtime
+from web import auth, errors, formatting, runtime, security
 from web.api import api
 from web.desk import desk
 from web.limits import limiter
@@ -32,8 +32,10 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
 
     The environment: ``PHANANH_CONFIG`` (configuration directory), ``DATABASE_URL``,
     ``PHANANH_MEDIA`` (where uploaded pictures are kept), ``SECRET_KEY`` (sessions and forms; a
-    random one when unset, which is fine for one process but not for several).
+    random one when unset, which is fine for one process but not for several, and refused with
+    ``PHANANH_ENV=production``: :class:`~web.runtime.StartRefused`).
     """
+    _refuse_production_without_secret(settings or {})
     app = Flask(__name__)
     app.config.update(
         CONFIG_DIR=os.environ.get("PHANANH_CONFIG", str(DEFAULT_DIRECTORY)),
@@ -45,6 +47,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(settings or {})
     app.json.ensure_ascii = False  # Vietnamese stays readable in JSON answers (UTF-8)
+    security.init_app(app)
     runtime.init_app(app)
     formatting.init_app(app)
     errors.init_app(app)
@@ -57,3 +60,17 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     admin.init_app(app)
     return app
+
+
+def _refuse_production_without_secret(settings: Mapping[str, Any]) -> None:
+    """In production a random key would sign each process's sessions differently and forget
+    them all at every restart: the operator must set one."""
+    configured = settings.get("PHANANH_ENV") or os.environ.get("PHANANH_ENV")
+    secret = settings.get("SECRET_KEY") or os.environ.get("SECRET_KEY", "").strip()
+    if security.production(configured) and not secret:
+        raise runtime.StartRefused(
+            "biến môi trường SECRET_KEY chưa được đặt: với PHANANH_ENV=production hãy đặt "
+            "SECRET_KEY một chuỗi ngẫu nhiên dài, chung cho mọi tiến trình web, ví dụ "
+            "python -c 'import secrets; print(secrets.token_hex(32))' "
+            "(SECRET_KEY is not set; production needs one)"
+        )

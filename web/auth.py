@@ -52,6 +52,7 @@ from engine.services.lifecycle import Actor
 from engine.store.models import ApiToken, User
 from engine.workflow import Role
 from web.runtime import lifecycle
+from web.security import production
 
 SESSION_KEY = "staff_id"
 #: When the session's sign-in happened (a Unix time): a session ends a lifetime after it.
@@ -338,8 +339,7 @@ def secure_cookies(app: Flask) -> bool:
         return _flag(explicit)
     if app.config.get("SESSION_COOKIE_SECURE"):
         return True
-    env = app.config.get("PHANANH_ENV") or os.environ.get("PHANANH_ENV", "")
-    return str(env).strip().lower() == "production"
+    return production(app.config.get("PHANANH_ENV"))
 
 
 def init_app(app: Flask) -> None:

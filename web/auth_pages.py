@@ -41,6 +41,7 @@ from web.auth import (
 from web.auth_forms import CodeForm, SignInForm
 from web.limits import limiter
 from web.runtime import lifecycle, snapshot
+from web.security import page_headers
 
 #: How the account page names a role.
 ROLE_LABELS_VI = {
@@ -62,16 +63,9 @@ STALE_FORM = (
 
 @auth.after_request
 def _headers(response: Response) -> Response:
-    """Sign-in pages are never cached, framed, or sent on as a referrer."""
+    """Sign-in pages are never cached, framed, indexed or sent on as a referrer."""
     response.headers["Cache-Control"] = "no-store"
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+    return page_headers(response, private=True)
 
 
 def _page(template: str, http_status: int = 200, **context: Any) -> tuple[str, int]:
