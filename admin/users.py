@@ -31,7 +31,7 @@ from engine.rules import fold
 from engine.store.models import User
 from engine.workflow import Role
 from web import runtime
-from web.auth import clock
+from web.auth import clock, keep_signed_in
 from web.auth_pages import ROLE_LABELS_VI
 
 #: The form's name of each field :class:`engine.accounts.AccountRefused` may name.
@@ -352,15 +352,22 @@ class UsersView(_Guarded, BaseView):
         else:
             try:
                 with runtime.lifecycle().uow.begin() as session:
-                    username = _target(session, user_id).username
-                    accounts.set_password(session, username, password)
-                    _record(session, username, "đặt lại mật khẩu")
+                    target = _target(session, user_id)
+                    username = target.username
+                    revoked = accounts.set_password(session, username, password, clock())
+                    what = "đặt lại mật khẩu, kết thúc các phiên đăng nhập" + (
+                        f", thu hồi {revoked} mã truy cập API" if revoked else ""
+                    )
+                    _record(session, username, what)
+                    session.flush()
+                    keep_signed_in(target)  # one's own new password: this session goes on
             except accounts.AccountRefused as exc:
                 errors[FORM_FIELDS[exc.field]] = exc.form_vi
         if errors:
             return self._account_page(user_id, status=422, errors=errors)
         flash(
-            f"Đã đặt mật khẩu mới cho '{username}'; hãy báo cho người dùng qua kênh an toàn.",
+            f"Tài khoản '{username}': {what}; hãy báo mật khẩu mới cho người dùng qua kênh an "
+            "toàn.",
             "success",
         )
         return redirect(url_for(".account", user_id=user_id))

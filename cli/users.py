@@ -6,8 +6,10 @@ history would show it): ``printf '%s\\n' "$PW" | phananh user create canbo.sxd -
 --agency SXD --password-stdin``. Officers and leaders name an agency of the configuration; other
 roles name none.
 
-``list``, ``deactivate``/``activate``, ``unlock`` (lift a lock-out), ``reset-totp`` (a lost phone)
-and ``revoke-tokens`` act on an account by its username. Every failure is one line.
+``set-password USERNAME --password-stdin`` gives an account a new password the same way; the
+account's sessions end and its API tokens are revoked, as whoever knew the old one must lose
+access. ``list``, ``deactivate``/``activate``, ``unlock`` (lift a lock-out), ``reset-totp`` (a
+lost phone) and ``revoke-tokens`` act on an account by its username. Every failure is one line.
 """
 
 from __future__ import annotations
@@ -88,6 +90,32 @@ def user_create(
     except ValueError as exc:
         raise Failure(str(exc)) from None
     click.echo(f"Đã tạo tài khoản '{shown}' ({role}{', ' + agency if agency else ''}).")
+
+
+@user.command("set-password")
+@click.argument("username")
+@click.option(
+    "--password-stdin",
+    "password_stdin",
+    is_flag=True,
+    help="Đọc mật khẩu mới từ stdin (dòng đầu tiên).",
+)
+def user_set_password(username: str, password_stdin: bool) -> None:
+    """Đặt mật khẩu mới: các phiên đăng nhập kết thúc, mã truy cập API bị thu hồi."""
+    if not password_stdin:
+        raise click.UsageError(
+            "cần --password-stdin: mật khẩu được đọc từ stdin, không ghi trên dòng lệnh"
+        )
+    password = sys.stdin.readline().rstrip("\r\n")
+    revoked: list[int] = []
+    found = _act(
+        username,
+        lambda db, u, now: revoked.append(accounts.set_password(db, u.username, password, now)),
+    )
+    click.echo(
+        f"Đã đặt mật khẩu mới cho '{found.username}': các phiên đăng nhập đã kết thúc, "
+        f"thu hồi {revoked[0]} mã truy cập API."
+    )
 
 
 @user.command("list")

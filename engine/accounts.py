@@ -303,14 +303,20 @@ def change_user(
     return changes
 
 
-def set_password(session: Session, username: str, password: str) -> User:
-    """Give an account a new password (one its owner is told, to change at once)."""
+def set_password(session: Session, username: str, password: str, now: datetime) -> int:
+    """Give an account a new password (one its owner is told, to change at once); returns how
+    many of its API tokens were revoked.
+
+    A reset is what follows a password that leaked: whoever held it must lose what it gave them.
+    Like :func:`deactivate`, the account's API tokens are revoked; its sessions end at their next
+    request, as each carries a mark of the password hash it was opened with (``web.auth``).
+    """
     problem = password_problem(password)
     if problem:
         raise AccountRefused(problem, "password")
     user = existing(session, username)
     user.password_hash = hash_password(password)
-    return user
+    return revoke_tokens(session, user, now)
 
 
 @dataclass(frozen=True)

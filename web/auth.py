@@ -2,7 +2,8 @@
 
 The contract every staff face relies on: ``session["staff_id"]`` holds the signed-in account's
 id; :func:`current_staff` turns it into a :class:`Staff` (or ``None``), re-reading the account so
-that a deactivated account loses access at once; :func:`staff_required` guards a view by role.
+that a deactivated account loses access at once, and so does a session opened before the account's
+password was changed (``staff_mark``, :func:`password_mark`); :func:`staff_required` guards a view by role.
 The API never reads the session: :func:`bearer_staff` reads ``Authorization: Bearer …`` and
 :func:`token_required` guards an API view with it (401 problem details otherwise).
 
@@ -37,6 +38,8 @@ Configuration (``app.config``, defaults set by :func:`init_app`):
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -55,6 +58,8 @@ from web.runtime import lifecycle
 from web.security import production
 
 SESSION_KEY = "staff_id"
+#: A mark of the password hash the session was opened with: a new password ends the session.
+MARK_KEY = "staff_mark"
 #: When the session's sign-in happened (a Unix time): a session ends a lifetime after it.
 SINCE_KEY = "staff_since"
 #: Between the password and the TOTP code: ``{"user", "at", "next"}``.
@@ -103,13 +108,47 @@ def current_staff() -> Staff | None:
     if user_id is not None and not _session_expired():
         with lifecycle().uow.read() as db:
             user = db.get(User, user_id)
-            if user is not None and user.active and not _needs_totp_setup(user):
-                staff = Staff.of(user)
+            if _still_valid(user):
+                staff = Staff.of(user)  # type: ignore[arg-type]
     if staff is None:
-        session.pop(SESSION_KEY, None)
-        session.pop(SINCE_KEY, None)
+        for key in (SESSION_KEY, SINCE_KEY, MARK_KEY):
+            session.pop(key, None)
     g.phananh_staff = staff
     return staff
+
+
+def _still_valid(user: User | None) -> bool:
+    """The account still gives this session access: active, set up, and its password unchanged
+    since the session opened (a reset ends the sessions opened with the old one)."""
+    if user is None or not user.active or _needs_totp_setup(user):
+        return False
+    mark = session.get(MARK_KEY)
+    return isinstance(mark, str) and hmac.compare_digest(mark, password_mark(user))
+
+
+def password_mark(user: User) -> str:
+    """What the session keeps of the account's password hash: a keyed digest, so the signed
+    (but readable) cookie tells nothing of the hash, and any new password changes it."""
+    key = current_app.secret_key
+    key_bytes = key if isinstance(key, bytes) else str(key).encode()
+    return hmac.new(key_bytes, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def session_for(user: User) -> dict[str, Any]:
+    """The session's values that sign ``user`` in from now (:func:`start_session`; tests)."""
+    return {
+        SESSION_KEY: user.id,
+        SINCE_KEY: int(clock().timestamp()),
+        MARK_KEY: password_mark(user),
+    }
+
+
+def keep_signed_in(user: User) -> None:
+    """After the signed-in person gave their own account a new password: this session goes on
+    (it is theirs), while every other session of the account ends."""
+    if session.get(SESSION_KEY) == user.id:
+        session[MARK_KEY] = password_mark(user)
+        g.pop("phananh_staff", None)
 
 
 def staff_required(*roles: Role) -> Callable[[View], View]:
@@ -268,8 +307,7 @@ def start_session(user: User) -> Staff:
     """Sign ``user`` in: a new session (nothing of the old one but the language), kept for the
     configured lifetime from now."""
     _clear_session()
-    session[SESSION_KEY] = user.id
-    session[SINCE_KEY] = int(clock().timestamp())
+    session.update(session_for(user))
     session.permanent = True
     staff = Staff.of(user)
     g.phananh_staff = staff

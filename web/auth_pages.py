@@ -32,6 +32,7 @@ from web.auth import (
     end_session,
     load_user,
     local_path,
+    password_mark,
     policy,
     setting,
     sign_in_limit,
@@ -111,7 +112,12 @@ def login() -> Any:
         start_session(user)
         return _go_on(target)
     end_session()  # nothing of the old session goes on into the new one
-    session[PENDING_KEY] = {"user": user.id, "at": int(clock().timestamp()), "next": target}
+    session[PENDING_KEY] = {
+        "user": user.id,
+        "at": int(clock().timestamp()),
+        "next": target,
+        "mark": password_mark(user),  # a reset meanwhile ends this step too
+    }
     step = ".second_step" if user.totp_secret else ".totp_setup"
     return redirect(url_for(step), 303)
 
@@ -126,6 +132,11 @@ def _pending() -> dict[str, Any] | None:
         session.pop(PENDING_KEY, None)
         return None
     return pending
+
+
+def _same_password(pending: dict[str, Any], user: User) -> bool:
+    """The account's password is the one given at the first step (no reset since)."""
+    return pending.get("mark") == password_mark(user)
 
 
 def _back_to_sign_in(message: str) -> Response:
@@ -146,7 +157,7 @@ def second_step() -> Any:
         refused, user, missing = None, None, False
         with lifecycle().uow.begin() as db:
             user = db.get(User, pending["user"])
-            if user is None or not user.totp_secret:
+            if user is None or not user.totp_secret or not _same_password(pending, user):
                 missing = True
             else:
                 try:
@@ -199,7 +210,11 @@ def totp_setup() -> Any:
         return redirect(url_for(".login", next=url_for(".totp_setup")), 303)
     user_id = staff.id if staff is not None else pending["user"]  # type: ignore[index]
     user = load_user(user_id)
-    if user is None or not user.active:
+    if (
+        user is None
+        or not user.active
+        or (pending is not None and not _same_password(pending, user))
+    ):
         return _back_to_sign_in(EXPIRED)
     if user.totp_secret:
         if pending is not None:

@@ -278,3 +278,38 @@ def test_other_staff_are_refused(app: Flask) -> None:
     assert signed_in(app, "can-bo").get(PAGE).status_code == 403
     anonymous = signed_in(app, None).get(PAGE)
     assert anonymous.status_code == 302 and "/dang-nhap" in anonymous.headers["Location"]
+
+
+def test_a_password_reset_ends_that_accounts_sessions_and_tokens(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    uid = _add(app, "mat.khau.lo", Role.IOC_OPERATOR)
+    victim = signed_in(app, "mat.khau.lo")
+    assert victim.get("/tai-khoan").status_code == 200
+    now = datetime.now(UTC)
+    with app.app_context(), lifecycle().uow.begin() as session:
+        user = accounts.find_user(session, "mat.khau.lo")
+        token, _ = accounts.issue_token(session, user, now, timedelta(hours=12))
+    done = admin_client.post(
+        f"{PAGE}{uid}/mat-khau", data={"mat_khau": OTHER_PASSWORD, "mat_khau_lai": OTHER_PASSWORD}
+    )
+    assert done.status_code == 302
+    assert victim.get("/tai-khoan").status_code == 302  # sent to sign in again
+    with app.app_context(), lifecycle().uow.read() as session:
+        assert accounts.token_owner(session, token, now) is None
+        recorded = accounts.changes(session, "mat.khau.lo")[0].what
+    assert recorded == ("đặt lại mật khẩu, kết thúc các phiên đăng nhập, thu hồi 1 mã truy cập API")
+    page = admin_client.get(f"{PAGE}{uid}/").get_data(as_text=True)
+    assert "kết thúc các phiên đăng nhập, thu hồi 1 mã truy cập API" in page
+
+
+def test_an_administrators_own_reset_keeps_this_session_only(app: Flask) -> None:
+    _add(app, "quan-tri.hai", Role.OPERATOR_ADMIN)
+    here, elsewhere = signed_in(app, "quan-tri.hai"), signed_in(app, "quan-tri.hai")
+    own = user_id(app, "quan-tri.hai")
+    done = here.post(
+        f"{PAGE}{own}/mat-khau", data={"mat_khau": OTHER_PASSWORD, "mat_khau_lai": OTHER_PASSWORD}
+    )
+    assert done.status_code == 302
+    assert here.get(f"{PAGE}{own}/").status_code == 200
+    assert elsewhere.get(f"{PAGE}{own}/").status_code == 302

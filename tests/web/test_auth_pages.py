@@ -350,6 +350,74 @@ def test_a_deactivated_account_loses_access_at_the_next_request(
     assert WRONG in sign_in(client, "ioc.phuc", "sai-mat-khau-roi").get_data(as_text=True)
 
 
+NEW_PASSWORD = "mat-khau-moi-hoan-toan"
+
+
+def _token(client: FlaskClient, username: str) -> str:
+    answer = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    assert answer.status_code == 201
+    return answer.get_json()["token"]
+
+
+def _token_works(client: FlaskClient, token: str) -> bool:
+    """Revoking a token needs the token to be good: 204 when it still is, 401 once it is not."""
+    answer = client.delete("/api/v1/auth/token", headers={"Authorization": f"Bearer {token}"})
+    return answer.status_code == 204
+
+
+def test_a_password_reset_ends_the_sessions_and_revokes_the_tokens(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    """A reset follows a password that leaked: whoever held it loses the access it gave, at once
+    (not up to 9 hours later for a session and 12 for a token), as on deactivation."""
+    user_id = add_user(app, "ioc.reset")
+    other = app.test_client()
+    for browser in (client, other):
+        assert sign_in(browser, "ioc.reset").status_code == 303
+        assert browser.get(GUARDED).status_code == 200
+    machine = app.test_client()
+    token, spare = _token(machine, "ioc.reset"), _token(machine, "ioc.reset")
+    assert _token_works(machine, spare)
+    clock.advance(minutes=30)
+    with lifecycle_of(app).uow.begin() as db:
+        assert accounts.set_password(db, "ioc.reset", NEW_PASSWORD, clock.at) == 1
+    for browser in (client, other):
+        assert browser.get(GUARDED).status_code == 302
+        assert SESSION_KEY not in session_of(browser)
+    assert not _token_works(machine, token)
+    assert [t.revoked_at for t in tokens_of(app, user_id)] == [clock.at, T0]
+    assert WRONG in sign_in(client, "ioc.reset").get_data(as_text=True)  # the old one is gone
+    assert sign_in(client, "ioc.reset", NEW_PASSWORD).status_code == 303
+    assert client.get(GUARDED).status_code == 200 and other.get(GUARDED).status_code == 302
+
+
+def test_the_cli_sets_a_new_password_and_ends_the_sessions(
+    app: Flask, client: FlaskClient, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_id = add_user(app, "ioc.cli")
+    sign_in(client, "ioc.cli")
+    token = _token(app.test_client(), "ioc.cli")
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    runner = CliRunner()
+    short = runner.invoke(user_cli, ["set-password", "ioc.cli", "--password-stdin"], input="x\n")
+    assert short.exit_code == 1 and "ít nhất 10 ký tự" in short.output
+    assert client.get(GUARDED).status_code == 200  # a refused reset changes nothing
+    result = runner.invoke(
+        user_cli, ["set-password", "ioc.cli", "--password-stdin"], input=NEW_PASSWORD + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "Đã đặt mật khẩu mới cho 'ioc.cli': các phiên đăng nhập đã kết thúc, "
+        "thu hồi 1 mã truy cập API.\n"
+    )
+    assert client.get(GUARDED).status_code == 302
+    assert not _token_works(app.test_client(), token)
+    assert all(t.revoked_at is not None for t in tokens_of(app, user_id))
+    assert accounts.check_password(NEW_PASSWORD, user_row(app, "ioc.cli").password_hash)
+    no_flag = runner.invoke(user_cli, ["set-password", "ioc.cli"])
+    assert no_flag.exit_code == 2 and "--password-stdin" in no_flag.output
+
+
 def test_pages_for_the_signed_in_only(client: FlaskClient) -> None:
     assert client.get("/tai-khoan").headers["Location"] == "/dang-nhap?next=/tai-khoan"
     setup = client.get("/tai-khoan/xac-thuc-hai-buoc")

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from engine import accounts
 from engine.workflow import Role
 from tests.web.test_auth_support import (
     GUARDED_ANY,
@@ -191,3 +192,17 @@ def test_codes_a_step_away_are_accepted_older_ones_not() -> None:
     assert totp_matches(secret, " " + totp.at(T0)[:3] + " " + totp.at(T0)[3:], T0)
     assert not totp_matches(secret, totp.at(T0 - timedelta(minutes=2)), T0)
     assert not totp_matches(secret, "abcdef", T0)
+
+
+def test_a_password_reset_between_the_two_steps_ends_the_second(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    """Whoever gave the old password may not finish with a code after a reset."""
+    secret = pyotp.random_base32()
+    add_user(app, "ioc.giua", totp_secret=secret)
+    assert sign_in(client, "ioc.giua").headers["Location"] == STEP
+    with lifecycle_of(app).uow.begin() as db:
+        accounts.set_password(db, "ioc.giua", "mat-khau-moi-hoan-toan", clock.at)
+    answer = client.post(STEP, data={"code": pyotp.TOTP(secret).at(clock.at)})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/dang-nhap"
+    assert not signed_in(client)
