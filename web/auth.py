@@ -8,13 +8,16 @@ The API never reads the session: :func:`bearer_staff` reads ``Authorization: Bea
 :func:`token_required` guards an API view with it (401 problem details otherwise).
 
 The pages (sign-in, TOTP, sign-out, the account's two-factor setup) are in :mod:`web.auth_pages`,
-attached to the :data:`auth` blueprint; the sign-in rule itself (lock-out, TOTP) is
+attached to the :data:`auth` blueprint; the sign-in rule itself (back-off, TOTP) is
 :mod:`engine.accounts`, shared with the API's ``/api/v1/auth/token``.
 
 Configuration (``app.config``, defaults set by :func:`init_app`):
 
-``AUTH_MAX_FAILURES`` (5) and ``AUTH_LOCK_MINUTES`` (15)
-    wrong passwords or codes in a row before the account is locked, and for how long.
+``AUTH_FREE_FAILURES`` (5) and ``AUTH_FREE_FAILURES_PER_CLIENT`` (20)
+    failed passwords or codes from one client address for one name, and for all names, before
+    each further attempt waits; no account is ever locked (:mod:`engine.throttle`).
+``AUTH_BACKOFF_SECONDS`` (30) and ``AUTH_BACKOFF_MAX_MINUTES`` (15)
+    the first wait, which doubles at each further failure, and the longest.
 ``AUTH_TOTP_ROLES`` (empty)
     role codes whose accounts must use TOTP two-factor — the administrator's setting. Until the
     administration issue brings it into the YAML configuration, set it in the settings given to
@@ -53,6 +56,7 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, request, se
 from engine import accounts
 from engine.services.lifecycle import Actor
 from engine.store.models import ApiToken, User
+from engine.throttle import Throttle
 from engine.workflow import Role
 from web.runtime import lifecycle
 from web.security import production
@@ -69,8 +73,10 @@ KEPT_KEYS = ("lang",)
 SIGN_IN_LIMIT = "10 per minute; 100 per hour"
 #: The settings of sign-in and their defaults (see the module's docstring).
 DEFAULTS: dict[str, Any] = {
-    "AUTH_MAX_FAILURES": 5,
-    "AUTH_LOCK_MINUTES": 15,
+    "AUTH_FREE_FAILURES": 5,
+    "AUTH_FREE_FAILURES_PER_CLIENT": 20,
+    "AUTH_BACKOFF_SECONDS": 30,
+    "AUTH_BACKOFF_MAX_MINUTES": 15,
     "AUTH_TOTP_ROLES": frozenset(),
     "AUTH_TOKEN_HOURS": 12,
     "AUTH_PENDING_MINUTES": 10,
@@ -279,12 +285,21 @@ def setting(name: str) -> Any:
 
 
 def policy() -> accounts.SignInPolicy:
-    return accounts.SignInPolicy(
-        max_failures=int(setting("AUTH_MAX_FAILURES")),
-        lock_minutes=int(setting("AUTH_LOCK_MINUTES")),
-        totp_roles=frozenset(setting("AUTH_TOTP_ROLES")),
-        zone=lifecycle().zone,
+    rule = Throttle(
+        free_per_account=int(setting("AUTH_FREE_FAILURES")),
+        free_per_client=int(setting("AUTH_FREE_FAILURES_PER_CLIENT")),
+        first_wait=timedelta(seconds=float(setting("AUTH_BACKOFF_SECONDS"))),
+        max_wait=timedelta(minutes=float(setting("AUTH_BACKOFF_MAX_MINUTES"))),
     )
+    return accounts.SignInPolicy(
+        throttle=rule, totp_roles=frozenset(setting("AUTH_TOTP_ROLES")), zone=lifecycle().zone
+    )
+
+
+def client_address() -> str | None:
+    """The address the sign-in back-off counts failures by: the request's client, as the rate
+    limits see it (behind a proxy, what the deployment's proxy set-up makes of it)."""
+    return request.remote_addr
 
 
 def sign_in_limit() -> str:

@@ -14,6 +14,7 @@ Between the password and the code, the session holds only a short-lived "pending
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import segno
@@ -27,6 +28,7 @@ from engine.store.models import User
 from web.auth import (
     PENDING_KEY,
     auth,
+    client_address,
     clock,
     current_staff,
     end_session,
@@ -102,12 +104,13 @@ def login() -> Any:
     refused, user, rule = None, None, policy()
     with lifecycle().uow.begin() as db:
         try:  # a refusal's count must be committed: caught inside the transaction
-            user = accounts.authenticate(db, form.username.data, form.password.data, clock(), rule)
+            user = accounts.authenticate(
+                db, form.username.data, form.password.data, clock(), rule, client=client_address()
+            )
         except SignInRefused as exc:
             refused = exc
     if refused is not None or user is None:
-        problem = refused.message_vi if refused else accounts.WRONG_VI
-        return _page("auth/login.html", form=form, problem=problem)
+        return _refused_page(form, refused)
     if not rule.needs_totp(user):
         start_session(user)
         return _go_on(target)
@@ -120,6 +123,20 @@ def login() -> Any:
     }
     step = ".second_step" if user.totp_secret else ".totp_setup"
     return redirect(url_for(step), 303)
+
+
+def _refused_page(form: SignInForm, refused: SignInRefused | None) -> Any:
+    """The form again with why; one that must wait is told until when (429, ``Retry-After``)."""
+    problem = refused.message_vi if refused else accounts.WRONG_VI
+    if refused is None or refused.retry_at is None:
+        return _page("auth/login.html", form=form, problem=problem)
+    page, _ = _page("auth/login.html", form=form, problem=problem)
+    return page, 429, {"Retry-After": str(retry_after(refused.retry_at))}
+
+
+def retry_after(until: datetime) -> int:
+    """Whole seconds from now until ``until`` (at least one), for ``Retry-After``."""
+    return max(1, int((until - clock()).total_seconds()) + 1)
 
 
 def _pending() -> dict[str, Any] | None:
@@ -161,7 +178,9 @@ def second_step() -> Any:
                 missing = True
             else:
                 try:
-                    accounts.verify_totp(db, user, form.code.data, clock(), policy())
+                    accounts.verify_totp(
+                        db, user, form.code.data, clock(), policy(), client=client_address()
+                    )
                 except SignInRefused as exc:
                     refused = exc
         if missing or user is None:
@@ -169,7 +188,7 @@ def second_step() -> Any:
         if refused is None:
             start_session(user)
             return _go_on(pending.get("next"))
-        if refused.reason in ("locked", "inactive"):
+        if refused.reason in ("throttled", "inactive"):
             return _back_to_sign_in(refused.message_vi)
         problem = refused.message_vi
     return _page("auth/second_step.html", form=form, problem=problem)
@@ -253,7 +272,7 @@ def _enable(user_id: int, secret: str, pending: dict[str, Any] | None) -> Respon
         if user.totp_secret is None:
             accounts.enable_totp(user, secret)
         if pending is not None:
-            accounts.complete_sign_in(user, clock())
+            accounts.complete_sign_in(db, user, clock(), client=client_address())
     session.pop(CANDIDATE_KEY, None)
     if pending is not None:
         start_session(user)  # clears the session: the message comes after

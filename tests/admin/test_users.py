@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from engine import accounts
+from engine import accounts, throttle
 from engine.store.models import ApiToken, User
 from engine.workflow import Role
 from tests.admin.conftest import PASSWORD, signed_in, user_id
@@ -201,18 +201,25 @@ def test_unlock_reset_totp_password_and_tokens(app: Flask, admin_client: FlaskCl
     now = datetime.now(UTC)
     with app.app_context(), lifecycle().uow.begin() as session:
         user = accounts.find_user(session, "can.giup")
-        user.failed_logins, user.locked_until = 5, now + timedelta(minutes=15)
+        for _ in range(5):
+            throttle.record_failure(
+                session, throttle.Attempt("203.0.113.9", "can.giup"), "password", now
+            )
         user.totp_secret = accounts.new_totp_secret()
         accounts.issue_token(session, user, now, timedelta(hours=1))
     page = admin_client.get(f"{PAGE}{uid}/").get_data(as_text=True)
-    assert "Tạm khóa đến" in page and 'id="account-totp">Đã bật' in page
+    assert '<span class="text-danger">5 lần</span>' in page and 'id="account-totp">Đã bật' in page
+    assert page.count('class="sign-in-failure"') == 5 and "203.0.113.9" in page
+    listed = admin_client.get(PAGE).get_data(as_text=True)
+    assert "5 lần đăng nhập sai trong 24 giờ qua" in listed
     assert 'id="account-tokens">1<' in page
     for action in ("mo-khoa", "dat-lai-2fa", "thu-hoi-ma"):
         assert admin_client.post(f"{PAGE}{uid}/{action}").status_code == 302, action
     row = _row(app, "can.giup")
-    assert row.locked_until is None and row.failed_logins == 0 and row.totp_secret is None
+    assert row.totp_secret is None
     page = admin_client.get(f"{PAGE}{uid}/").get_data(as_text=True)
-    assert 'id="account-tokens">0<' in page and "Không bị khóa" in page
+    assert 'id="account-tokens">0<' in page and 'id="account-failures">Không có<' in page
+    assert "đã xóa 5 lần đăng nhập sai khỏi thời gian chờ" in page  # the record of changes
     mismatch = admin_client.post(
         f"{PAGE}{uid}/mat-khau", data={"mat_khau": OTHER_PASSWORD, "mat_khau_lai": "khac"}
     )
