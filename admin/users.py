@@ -1,9 +1,10 @@
 """Staff accounts and their roles in the administration (issue 6 point 1; accounts of issue 5).
 
-``UsersView`` lists the accounts (role, agency of the configuration in force, state, lock-out,
-two-factor, last sign-in) with a filter by role and agency and a search; creates an account; and
-on each account changes the role, agency or display name, deactivates or reactivates it, lifts a
-lock-out, resets its TOTP or its password and revokes its API tokens. The rules are those of
+``UsersView`` lists the accounts (role, agency of the configuration in force, state, recent
+failed sign-ins, two-factor, last sign-in) with a filter by role and agency and a search; creates
+an account; and on each account changes the role, agency or display name, deactivates or
+reactivates it, lifts the back-off of its failed sign-ins (listed with their time and address),
+resets its TOTP or its password and revokes its API tokens. The rules are those of
 :mod:`engine.accounts` (the same as ``phananh user``); each change is one transaction.
 
 At the top of the list, the handling agencies of the configuration in force that lack an active
@@ -26,12 +27,12 @@ from flask_admin import BaseView, expose
 from sqlalchemy.orm import Session
 
 from admin.views import EDITORS, _author, _Guarded, _staff
-from engine import accounts
+from engine import accounts, throttle
 from engine.rules import fold
 from engine.store.models import User
 from engine.workflow import Role
 from web import runtime
-from web.auth import clock
+from web.auth import clock, keep_signed_in
 from web.auth_pages import ROLE_LABELS_VI
 
 #: The form's name of each field :class:`engine.accounts.AccountRefused` may name.
@@ -43,6 +44,8 @@ FORM_FIELDS: Mapping[str, str] = {
     "agency": "co_quan",
     "account": "tai_khoan",
 }
+#: How the account page names why a sign-in failed.
+FAILURE_REASONS = {"password": "sai mật khẩu", "code": "sai mã xác thực hai bước"}
 MISMATCH = "Hai lần nhập mật khẩu không khớp; hãy nhập lại."
 TEMPLATE_LIST = "admin/phananh_users.html"
 TEMPLATE_NEW = "admin/phananh_users_new.html"
@@ -85,7 +88,7 @@ class Row:
     agency: str | None
     agency_name: str | None  # None: not an agency of the configuration in force
     active: bool
-    locked_until: datetime | None
+    failures: int  # failed sign-ins of the last 24 hours still counted (engine.throttle)
     totp: bool
     last_login_at: datetime | None
     created_at: datetime
@@ -131,8 +134,7 @@ class _Config:
         return None
 
 
-def _row(user: User, config: _Config, now: datetime) -> Row:
-    locked = user.locked_until if user.locked_until and user.locked_until > now else None
+def _row(user: User, config: _Config, failures: int) -> Row:
     return Row(
         id=user.id,
         username=user.username,
@@ -143,7 +145,7 @@ def _row(user: User, config: _Config, now: datetime) -> Row:
         agency=user.agency,
         agency_name=config.name(user.agency),
         active=user.active,
-        locked_until=locked,
+        failures=failures,
         totp=bool(user.totp_secret),
         last_login_at=user.last_login_at,
         created_at=user.created_at,
@@ -212,7 +214,8 @@ class UsersView(_Guarded, BaseView):
         order = {o.value: i for i, o in enumerate(config.options)}
         handling = sorted(config.agencies.values(), key=lambda a: order.get(a.code, len(order)))
         with runtime.lifecycle().uow.read() as session:
-            rows = [_row(u, config, now) for u in accounts.all_users(session)]
+            counts = throttle.failure_counts(session, now)
+            rows = [_row(u, config, counts.get(u.username, 0)) for u in accounts.all_users(session)]
             coverage = accounts.coverage(session, handling, config.today)
         shown = [r for r in rows if _matches(r, role, agency, text)]
         return self.render(
@@ -279,7 +282,11 @@ class UsersView(_Guarded, BaseView):
         config, now = _Config(), clock()
         with runtime.lifecycle().uow.read() as session:
             user = _target(session, user_id)
-            row = _row(user, config, now)
+            failures = [
+                (f.at, f.client, FAILURE_REASONS.get(f.reason, f.reason))
+                for f in throttle.recent_failures(session, user.username, now)
+            ]
+            row = _row(user, config, len(failures))
             tokens = accounts.live_tokens(session, user, now)
             history = [(c.at, c.actor, c.what) for c in accounts.changes(session, user.username)]
         options = list(config.options)
@@ -295,6 +302,7 @@ class UsersView(_Guarded, BaseView):
             row=row,
             tokens=tokens,
             history=history,
+            failures=failures,
             options=options,
             typed=typed,
             is_self=row.id == _staff().id,
@@ -352,15 +360,22 @@ class UsersView(_Guarded, BaseView):
         else:
             try:
                 with runtime.lifecycle().uow.begin() as session:
-                    username = _target(session, user_id).username
-                    accounts.set_password(session, username, password)
-                    _record(session, username, "đặt lại mật khẩu")
+                    target = _target(session, user_id)
+                    username = target.username
+                    revoked = accounts.set_password(session, username, password, clock())
+                    what = "đặt lại mật khẩu, kết thúc các phiên đăng nhập" + (
+                        f", thu hồi {revoked} mã truy cập API" if revoked else ""
+                    )
+                    _record(session, username, what)
+                    session.flush()
+                    keep_signed_in(target)  # one's own new password: this session goes on
             except accounts.AccountRefused as exc:
                 errors[FORM_FIELDS[exc.field]] = exc.form_vi
         if errors:
             return self._account_page(user_id, status=422, errors=errors)
         flash(
-            f"Đã đặt mật khẩu mới cho '{username}'; hãy báo cho người dùng qua kênh an toàn.",
+            f"Tài khoản '{username}': {what}; hãy báo mật khẩu mới cho người dùng qua kênh an "
+            "toàn.",
             "success",
         )
         return redirect(url_for(".account", user_id=user_id))
@@ -399,8 +414,8 @@ def _activate(session: Session, user: User, now: datetime) -> str:
 
 
 def _unlock(session: Session, user: User, now: datetime) -> str:
-    accounts.unlock(session, user.username)
-    return "đã mở khóa đăng nhập"
+    forgiven = accounts.unlock(session, user.username, now)
+    return f"đã xóa {forgiven} lần đăng nhập sai khỏi thời gian chờ"
 
 
 def _reset_totp(session: Session, user: User, now: datetime) -> str:

@@ -12,6 +12,7 @@ from engine.accounts import create_user
 from engine.store import Report, database_url
 from engine.store.migrate import upgrade
 from engine.workflow import Role
+from web.security import production
 
 #: One account per role (Đ14.1: each agency names a leader and a focal officer). Demo only.
 DEMO_PASSWORD = "phananh-demo"
@@ -31,9 +32,17 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, Role, str | None], ...] = (
 @click.option("--reports", default=240, show_default=True, type=click.IntRange(0, 100_000))
 @CONFIG_OPTION
 def demo(reports: int, config_dir: Path) -> None:
-    """Nâng cấp CSDL, tạo tài khoản mẫu và phản ánh mẫu (chỉ khi CSDL chưa có phản ánh)."""
+    """Nâng cấp CSDL, tạo tài khoản mẫu và phản ánh mẫu (chỉ khi CSDL chưa có phản ánh).
+
+    Bị từ chối khi PHANANH_ENV=production: tài khoản mẫu có mật khẩu công khai."""
     from engine.demo import seed
 
+    if production():
+        raise Failure(
+            "PHANANH_ENV=production: không tạo dữ liệu mẫu, vì các tài khoản mẫu (quantri…) "
+            f"dùng mật khẩu ai cũng biết ({DEMO_PASSWORD}); tạo tài khoản bằng 'phananh user "
+            "create' (demo data is refused in production)"
+        )
     try:
         upgrade(database_url())
     except Exception as exc:  # noqa: BLE001 - any database failure becomes one line

@@ -6,10 +6,14 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cli.runtime import CONFIG_OPTION, Failure, snapshot
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 @click.command()
@@ -33,9 +37,7 @@ def serve(host: str, port: int, production: bool, workers: int, config_dir: Path
     snapshot(config_dir)  # a broken configuration is one line here, not a worker crash loop
     settings = {"CONFIG_DIR": str(config_dir)}
     if not production:
-        from web import create_app
-
-        create_app(settings).run(host=host, port=port)
+        _app(settings).run(host=host, port=port)
         return
     # Each process writes its metrics here, for /metrics to sum; set before web imports
     # prometheus_client, which reads it once.
@@ -48,6 +50,19 @@ def serve(host: str, port: int, production: bool, workers: int, config_dir: Path
             raise Failure(
                 f"thiếu máy chủ sản xuất ({exc.name}); cài bằng: pip install 'phananh[production]'"
             ) from None
+        # Refusals (no SECRET_KEY in production, a database not migrated) as one line here,
+        # rather than every worker failing to boot.
+        _app(settings).extensions["phananh.lifecycle"].uow.engine.dispose()
         server.serve(settings, host=host, port=port, workers=workers)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _app(settings: dict[str, str]) -> Flask:
+    from web import create_app
+    from web.runtime import StartRefused
+
+    try:
+        return create_app(settings)
+    except StartRefused as exc:
+        raise Failure(str(exc)) from None

@@ -6,8 +6,10 @@ history would show it): ``printf '%s\\n' "$PW" | phananh user create canbo.sxd -
 --agency SXD --password-stdin``. Officers and leaders name an agency of the configuration; other
 roles name none.
 
-``list``, ``deactivate``/``activate``, ``unlock`` (lift a lock-out), ``reset-totp`` (a lost phone)
-and ``revoke-tokens`` act on an account by its username. Every failure is one line.
+``set-password USERNAME --password-stdin`` gives an account a new password the same way; the
+account's sessions end and its API tokens are revoked, as whoever knew the old one must lose
+access. ``list``, ``deactivate``/``activate``, ``unlock`` (lift the back-off of failed sign-ins), ``reset-totp`` (a
+lost phone) and ``revoke-tokens`` act on an account by its username. Every failure is one line.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import click
 from sqlalchemy.orm import Session
 
 from cli.runtime import CONFIG_OPTION, Failure, snapshot, unit_of_work
-from engine import accounts
+from engine import accounts, throttle
 from engine.store.models import User
 from engine.timefmt import when_vi
 from engine.workflow import Role
@@ -90,6 +92,32 @@ def user_create(
     click.echo(f"Đã tạo tài khoản '{shown}' ({role}{', ' + agency if agency else ''}).")
 
 
+@user.command("set-password")
+@click.argument("username")
+@click.option(
+    "--password-stdin",
+    "password_stdin",
+    is_flag=True,
+    help="Đọc mật khẩu mới từ stdin (dòng đầu tiên).",
+)
+def user_set_password(username: str, password_stdin: bool) -> None:
+    """Đặt mật khẩu mới: các phiên đăng nhập kết thúc, mã truy cập API bị thu hồi."""
+    if not password_stdin:
+        raise click.UsageError(
+            "cần --password-stdin: mật khẩu được đọc từ stdin, không ghi trên dòng lệnh"
+        )
+    password = sys.stdin.readline().rstrip("\r\n")
+    revoked: list[int] = []
+    found = _act(
+        username,
+        lambda db, u, now: revoked.append(accounts.set_password(db, u.username, password, now)),
+    )
+    click.echo(
+        f"Đã đặt mật khẩu mới cho '{found.username}': các phiên đăng nhập đã kết thúc, "
+        f"thu hồi {revoked[0]} mã truy cập API."
+    )
+
+
 @user.command("list")
 @CONFIG_OPTION
 def user_list(config_dir: Path) -> None:
@@ -97,14 +125,15 @@ def user_list(config_dir: Path) -> None:
     zone = ZoneInfo(snapshot(config_dir).calendar.timezone)
     now = datetime.now(UTC)
     with unit_of_work().read() as session:
-        lines = [_line(u, now, zone) for u in accounts.all_users(session)]
+        counts = throttle.failure_counts(session, now)
+        lines = [_line(u, counts.get(u.username, 0), zone) for u in accounts.all_users(session)]
     click.echo("\n".join(lines) if lines else "Chưa có tài khoản nào.")
 
 
-def _line(u: User, now: datetime, zone: ZoneInfo) -> str:
+def _line(u: User, failures: int, zone: ZoneInfo) -> str:
     state = "đang dùng" if u.active else "đã ngừng"
-    if u.locked_until is not None and u.locked_until > now:
-        state += f", khóa đến {when_vi(u.locked_until, zone)}"
+    if failures:
+        state += f", {failures} lần đăng nhập sai trong 24 giờ"
     seen = f"đăng nhập {when_vi(u.last_login_at, zone)}" if u.last_login_at else "chưa đăng nhập"
     totp = "2FA" if u.totp_secret else "-"
     return "\t".join((u.username, u.role, u.agency or "-", state, totp, seen, u.display_name))
@@ -140,9 +169,14 @@ def user_activate(username: str) -> None:
 @user.command("unlock")
 @click.argument("username")
 def user_unlock(username: str) -> None:
-    """Mở khóa tài khoản bị tạm khóa vì đăng nhập sai nhiều lần."""
-    found = _act(username, lambda db, u, now: accounts.unlock(db, u.username))
-    click.echo(f"Đã mở khóa tài khoản '{found.username}'.")
+    """Bỏ thời gian chờ đăng nhập của tài khoản: các lần đăng nhập sai (từ mọi địa chỉ) không
+    còn được tính; chúng vẫn được lưu để kiểm tra."""
+    forgiven: list[int] = []
+    found = _act(username, lambda db, u, now: forgiven.append(accounts.unlock(db, u.username, now)))
+    click.echo(
+        f"Đã bỏ thời gian chờ đăng nhập của '{found.username}' "
+        f"({forgiven[0]} lần đăng nhập sai không còn được tính)."
+    )
 
 
 @user.command("reset-totp")

@@ -8,15 +8,17 @@ API's token endpoint:
 
 * one answer for an unknown username and for a wrong password, after the same work (one scrypt),
   so that usernames cannot be probed;
-* ``max_failures`` wrong passwords or codes in a row lock the account for ``lock_minutes``; a
-  locked account is refused even with the right password, with the time to try again; a complete
-  sign-in resets the count;
-* an account with a TOTP secret, or of a role that requires one, must give a code as well; the
-  count is reset only once the code is right, so knowing the password does not give unlimited
-  guesses at the code.
+* no account is ever locked: failed passwords and codes are written down and throttled per
+  client address and account, and per client address (:mod:`engine.throttle`), with a wait that
+  doubles after the free ones; the wait is the same for a name that is no account, and a
+  stranger at another address never makes the account's owner wait; a complete sign-in forgives
+  its own address's failures;
+* an account with a TOTP secret, or of a role that requires one, must give a code as well; a
+  wrong code is a failure like a wrong password, forgiven only once the code is right, so knowing
+  the password does not give unlimited guesses at the code.
 
-A refusal raises :class:`SignInRefused` *after* writing the count to the session: the caller must
-catch it inside its unit of work, so that the count is committed.
+A refusal raises :class:`SignInRefused` *after* writing the failure to the session: the caller
+must catch it inside its unit of work, so that the failure is committed.
 
 API tokens are random (``secrets.token_urlsafe(32)``), shown once, and stored as their SHA-256;
 one is refused once expired or revoked, or once its account is deactivated.
@@ -33,15 +35,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
-from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import pyotp
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from engine import throttle
 from engine.config.snapshot import Agency
 from engine.store.models import AccountChange, ApiToken, User
+from engine.throttle import Attempt, Throttle
 from engine.timefmt import when_vi
 from engine.workflow import Role
 
@@ -260,12 +263,13 @@ def activate(session: Session, username: str) -> User:
     return user
 
 
-def unlock(session: Session, username: str) -> User:
-    """Lift a lock-out and forget the failures counted so far."""
+def unlock(session: Session, username: str, now: datetime) -> int:
+    """Lift the back-off of an account: its failed sign-ins, from every address, stop counting
+    (they stay in the audit). Returns how many did."""
     user = existing(session, username)
-    user.failed_logins = 0
+    user.failed_logins = 0  # the columns of the former hard lock, cleared for old rows
     user.locked_until = None
-    return user
+    return throttle.forgive_account(session, user.username, now)
 
 
 def reset_totp(session: Session, username: str) -> User:
@@ -303,14 +307,20 @@ def change_user(
     return changes
 
 
-def set_password(session: Session, username: str, password: str) -> User:
-    """Give an account a new password (one its owner is told, to change at once)."""
+def set_password(session: Session, username: str, password: str, now: datetime) -> int:
+    """Give an account a new password (one its owner is told, to change at once); returns how
+    many of its API tokens were revoked.
+
+    A reset is what follows a password that leaked: whoever held it must lose what it gave them.
+    Like :func:`deactivate`, the account's API tokens are revoked; its sessions end at their next
+    request, as each carries a mark of the password hash it was opened with (``web.auth``).
+    """
     problem = password_problem(password)
     if problem:
         raise AccountRefused(problem, "password")
     user = existing(session, username)
     user.password_hash = hash_password(password)
-    return user
+    return revoke_tokens(session, user, now)
 
 
 @dataclass(frozen=True)
@@ -355,10 +365,10 @@ def coverage(session: Session, agencies: Iterable[Agency], on: date) -> list[Cov
 @dataclass(frozen=True)
 class SignInPolicy:
     """How sign-in is guarded. ``totp_roles`` are the role codes whose accounts need a TOTP code;
-    an account that has set up a secret needs one whatever its role."""
+    an account that has set up a secret needs one whatever its role. ``throttle``: the back-off
+    of failures per client address and account (:mod:`engine.throttle`)."""
 
-    max_failures: int = 5
-    lock_minutes: int = 15
+    throttle: Throttle = Throttle()
     totp_roles: frozenset[str] = frozenset()
     zone: tzinfo = VIETNAM
 
@@ -367,24 +377,24 @@ class SignInPolicy:
 
 
 class SignInRefused(Exception):
-    """A refused sign-in: a sentence in Vietnamese and in English; ``locked_until`` when locked.
+    """A refused sign-in: a sentence in Vietnamese and in English; ``retry_at`` when it must wait.
 
     ``reason`` is ``wrong`` (unknown username or wrong password), ``code`` (wrong TOTP code),
-    ``locked`` or ``inactive``.
+    ``throttled`` (too many failures from this address) or ``inactive``.
     """
 
     def __init__(
         self,
         message_vi: str,
         message_en: str,
-        locked_until: datetime | None = None,
+        retry_at: datetime | None = None,
         *,
         reason: str = "wrong",
     ) -> None:
         super().__init__(message_en)
         self.message_vi = message_vi
         self.message_en = message_en
-        self.locked_until = locked_until
+        self.retry_at = retry_at
         self.reason = reason
 
 
@@ -394,22 +404,24 @@ def authenticate(
     password: str,
     now: datetime,
     policy: SignInPolicy = SignInPolicy(),
+    *,
+    client: str | None = None,
 ) -> User:
-    """The password step. Returns the account, or raises :class:`SignInRefused`.
+    """The password step, from the address ``client``. Returns the account, or raises
+    :class:`SignInRefused`.
 
-    When the account needs no TOTP code, the sign-in is complete here (count reset,
-    ``last_login_at``); otherwise it is completed by :func:`verify_totp`.
+    An unknown name and a wrong password get the same answer after the same work (one scrypt)
+    and are written down alike; a name that must wait gets the same answer whether it is an
+    account or not, and no password is checked then. When the account needs no TOTP code, the
+    sign-in is complete here; otherwise it is completed by :func:`verify_totp`.
     """
-    user = find_user(session, username) if len(username) <= 200 else None
-    if user is None:
-        check_password(password, dummy_hash())
+    attempt = Attempt.of(client, username)
+    _wait_if_throttled(session, attempt, now, policy)
+    user = find_user(session, username) if len(username) <= throttle.NAME_MAX else None
+    stored = user.password_hash if user is not None else dummy_hash()
+    if not check_password(password, stored) or user is None:
+        throttle.record_failure(session, attempt, "password", now)
         raise SignInRefused(WRONG_VI, WRONG_EN)
-    _forget_expired_lock(user, now)
-    if _is_locked(user, now):
-        check_password(password, dummy_hash())
-        raise _locked(user, policy)
-    if not check_password(password, user.password_hash):
-        _count_failure(session, user, now, policy, SignInRefused(WRONG_VI, WRONG_EN))
     if not user.active:
         raise SignInRefused(
             "Tài khoản này đã ngừng hoạt động; hãy liên hệ quản trị hệ thống.",
@@ -417,18 +429,24 @@ def authenticate(
             reason="inactive",
         )
     if not policy.needs_totp(user):
-        complete_sign_in(user, now)
+        complete_sign_in(session, user, now, client=client)
     return user
 
 
 def verify_totp(
-    session: Session, user: User, code: str, now: datetime, policy: SignInPolicy = SignInPolicy()
+    session: Session,
+    user: User,
+    code: str,
+    now: datetime,
+    policy: SignInPolicy = SignInPolicy(),
+    *,
+    client: str | None = None,
 ) -> None:
     """The second step: ``code`` from the account's authenticator app. A wrong code counts as a
-    failed sign-in; a right one completes the sign-in."""
-    _forget_expired_lock(user, now)
-    if _is_locked(user, now):
-        raise _locked(user, policy)
+    failure of this address for this account, so that knowing the password does not give
+    unlimited guesses at the code; a right one completes the sign-in."""
+    attempt = Attempt.of(client, user.username)
+    _wait_if_throttled(session, attempt, now, policy)
     if not user.active:
         raise SignInRefused(
             "Tài khoản này đã ngừng hoạt động; hãy liên hệ quản trị hệ thống.",
@@ -436,62 +454,36 @@ def verify_totp(
             reason="inactive",
         )
     if not user.totp_secret or not totp_matches(user.totp_secret, code, now):
-        _count_failure(
-            session,
-            user,
-            now,
-            policy,
-            SignInRefused(
-                "Mã xác thực không đúng hoặc đã hết hạn; hãy nhập mã đang hiện trên ứng dụng.",
-                "The authentication code is wrong or has expired.",
-                reason="code",
-            ),
+        throttle.record_failure(session, attempt, "code", now)
+        raise SignInRefused(
+            "Mã xác thực không đúng hoặc đã hết hạn; hãy nhập mã đang hiện trên ứng dụng.",
+            "The authentication code is wrong or has expired.",
+            reason="code",
         )
-    complete_sign_in(user, now)
+    complete_sign_in(session, user, now, client=client)
 
 
-def complete_sign_in(user: User, now: datetime) -> None:
-    user.failed_logins = 0
-    user.locked_until = None
+def complete_sign_in(
+    session: Session, user: User, now: datetime, *, client: str | None = None
+) -> None:
+    """Both steps done: the failures of this address for this account stop counting."""
+    throttle.forgive(session, Attempt.of(client, user.username), now)
     user.last_login_at = now
 
 
-def _is_locked(user: User, now: datetime) -> bool:
-    return user.locked_until is not None and user.locked_until > now
-
-
-def _forget_expired_lock(user: User, now: datetime) -> None:
-    """A lock that has run out starts a new count."""
-    if user.locked_until is not None and user.locked_until <= now:
-        user.locked_until = None
-        user.failed_logins = 0
-
-
-def _locked(user: User, policy: SignInPolicy) -> SignInRefused:
-    until = user.locked_until
-    assert until is not None
+def _wait_if_throttled(
+    session: Session, attempt: Attempt, now: datetime, policy: SignInPolicy
+) -> None:
+    until = throttle.retry_at(session, attempt, now, policy.throttle)
+    if until is None:
+        return
     when = when_vi(until, policy.zone)
-    return SignInRefused(
-        "Tài khoản tạm thời bị khóa vì đăng nhập sai nhiều lần liên tiếp; "
-        f"vui lòng thử lại sau {when}.",
-        f"The account is locked after repeated failed sign-ins; try again after {when}.",
+    raise SignInRefused(
+        f"Đăng nhập sai nhiều lần từ địa chỉ này; vui lòng thử lại sau {when}.",
+        f"Too many failed sign-ins from this address; try again after {when}.",
         until,
-        reason="locked",
+        reason="throttled",
     )
-
-
-def _count_failure(
-    session: Session, user: User, now: datetime, policy: SignInPolicy, refusal: SignInRefused
-) -> NoReturn:
-    """Add one failure in the database itself (concurrent failures all count); lock at the limit."""
-    session.execute(
-        update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
-    )
-    session.refresh(user, ["failed_logins"])
-    if user.failed_logins >= policy.max_failures:
-        user.locked_until = now + timedelta(minutes=policy.lock_minutes)
-        raise _locked(user, policy)
-    raise refusal
 
 
 # -- TOTP (RFC 6238, as authenticator apps make it) -----------------------------------------------

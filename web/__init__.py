@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import admin
 from engine.config.loader import DEFAULT_DIRECTORY
 from engine.store import database_url
-from web import auth, errors, formatting, ops, request_log, runtime
+from web import auth, errors, formatting, ops, request_log, runtime, security
 from web.api import api
 from web.desk import desk
 from web.limits import limiter
@@ -33,10 +33,12 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
 
     The environment: ``PHANANH_CONFIG`` (configuration directory), ``DATABASE_URL``,
     ``PHANANH_MEDIA`` (where uploaded pictures are kept), ``SECRET_KEY`` (sessions and forms; a
-    random one when unset, which is fine for one process but not for several), ``PHANANH_PROXIES``
-    (how many reverse proxies in front set ``X-Forwarded-*``; 0, the default, trusts none),
+    random one when unset, which is fine for one process but not for several, and refused with
+    ``PHANANH_ENV=production``: :class:`~web.runtime.StartRefused`), ``PHANANH_PROXIES`` (how
+    many reverse proxies in front set ``X-Forwarded-*``; 0, the default, trusts none),
     ``PHANANH_OPS_NETWORKS`` (who may read ``/healthz`` and ``/metrics``, :mod:`web.ops`).
     """
+    _refuse_production_without_secret(settings or {})
     app = Flask(__name__)
     app.config.update(
         CONFIG_DIR=os.environ.get("PHANANH_CONFIG", str(DEFAULT_DIRECTORY)),
@@ -50,6 +52,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings or {})
     trust_proxies(app, app.config["PROXIES"])
     app.json.ensure_ascii = False  # Vietnamese stays readable in JSON answers (UTF-8)
+    security.init_app(app)
     runtime.init_app(app)
     request_log.init_app(app)
     formatting.init_app(app)
@@ -76,4 +79,18 @@ def trust_proxies(app: Flask, count: int) -> None:
     if count > 0:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
+        )
+
+
+def _refuse_production_without_secret(settings: Mapping[str, Any]) -> None:
+    """In production a random key would sign each process's sessions differently and forget
+    them all at every restart: the operator must set one."""
+    configured = settings.get("PHANANH_ENV") or os.environ.get("PHANANH_ENV")
+    secret = settings.get("SECRET_KEY") or os.environ.get("SECRET_KEY", "").strip()
+    if security.production(configured) and not secret:
+        raise runtime.StartRefused(
+            "biến môi trường SECRET_KEY chưa được đặt: với PHANANH_ENV=production hãy đặt "
+            "SECRET_KEY một chuỗi ngẫu nhiên dài, chung cho mọi tiến trình web, ví dụ "
+            "python -c 'import secrets; print(secrets.token_hex(32))' "
+            "(SECRET_KEY is not set; production needs one)"
         )

@@ -2,18 +2,22 @@
 
 The contract every staff face relies on: ``session["staff_id"]`` holds the signed-in account's
 id; :func:`current_staff` turns it into a :class:`Staff` (or ``None``), re-reading the account so
-that a deactivated account loses access at once; :func:`staff_required` guards a view by role.
+that a deactivated account loses access at once, and so does a session opened before the account's
+password was changed (``staff_mark``, :func:`password_mark`); :func:`staff_required` guards a view by role.
 The API never reads the session: :func:`bearer_staff` reads ``Authorization: Bearer …`` and
 :func:`token_required` guards an API view with it (401 problem details otherwise).
 
 The pages (sign-in, TOTP, sign-out, the account's two-factor setup) are in :mod:`web.auth_pages`,
-attached to the :data:`auth` blueprint; the sign-in rule itself (lock-out, TOTP) is
+attached to the :data:`auth` blueprint; the sign-in rule itself (back-off, TOTP) is
 :mod:`engine.accounts`, shared with the API's ``/api/v1/auth/token``.
 
 Configuration (``app.config``, defaults set by :func:`init_app`):
 
-``AUTH_MAX_FAILURES`` (5) and ``AUTH_LOCK_MINUTES`` (15)
-    wrong passwords or codes in a row before the account is locked, and for how long.
+``AUTH_FREE_FAILURES`` (5) and ``AUTH_FREE_FAILURES_PER_CLIENT`` (20)
+    failed passwords or codes from one client address for one name, and for all names, before
+    each further attempt waits; no account is ever locked (:mod:`engine.throttle`).
+``AUTH_BACKOFF_SECONDS`` (30) and ``AUTH_BACKOFF_MAX_MINUTES`` (15)
+    the first wait, which doubles at each further failure, and the longest.
 ``AUTH_TOTP_ROLES`` (empty)
     role codes whose accounts must use TOTP two-factor — the administrator's setting. Until the
     administration issue brings it into the YAML configuration, set it in the settings given to
@@ -37,6 +41,8 @@ Configuration (``app.config``, defaults set by :func:`init_app`):
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -50,10 +56,14 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, request, se
 from engine import accounts
 from engine.services.lifecycle import Actor
 from engine.store.models import ApiToken, User
+from engine.throttle import Throttle
 from engine.workflow import Role
 from web.runtime import lifecycle
+from web.security import production
 
 SESSION_KEY = "staff_id"
+#: A mark of the password hash the session was opened with: a new password ends the session.
+MARK_KEY = "staff_mark"
 #: When the session's sign-in happened (a Unix time): a session ends a lifetime after it.
 SINCE_KEY = "staff_since"
 #: Between the password and the TOTP code: ``{"user", "at", "next"}``.
@@ -63,8 +73,10 @@ KEPT_KEYS = ("lang",)
 SIGN_IN_LIMIT = "10 per minute; 100 per hour"
 #: The settings of sign-in and their defaults (see the module's docstring).
 DEFAULTS: dict[str, Any] = {
-    "AUTH_MAX_FAILURES": 5,
-    "AUTH_LOCK_MINUTES": 15,
+    "AUTH_FREE_FAILURES": 5,
+    "AUTH_FREE_FAILURES_PER_CLIENT": 20,
+    "AUTH_BACKOFF_SECONDS": 30,
+    "AUTH_BACKOFF_MAX_MINUTES": 15,
     "AUTH_TOTP_ROLES": frozenset(),
     "AUTH_TOKEN_HOURS": 12,
     "AUTH_PENDING_MINUTES": 10,
@@ -102,13 +114,47 @@ def current_staff() -> Staff | None:
     if user_id is not None and not _session_expired():
         with lifecycle().uow.read() as db:
             user = db.get(User, user_id)
-            if user is not None and user.active and not _needs_totp_setup(user):
-                staff = Staff.of(user)
+            if _still_valid(user):
+                staff = Staff.of(user)  # type: ignore[arg-type]
     if staff is None:
-        session.pop(SESSION_KEY, None)
-        session.pop(SINCE_KEY, None)
+        for key in (SESSION_KEY, SINCE_KEY, MARK_KEY):
+            session.pop(key, None)
     g.phananh_staff = staff
     return staff
+
+
+def _still_valid(user: User | None) -> bool:
+    """The account still gives this session access: active, set up, and its password unchanged
+    since the session opened (a reset ends the sessions opened with the old one)."""
+    if user is None or not user.active or _needs_totp_setup(user):
+        return False
+    mark = session.get(MARK_KEY)
+    return isinstance(mark, str) and hmac.compare_digest(mark, password_mark(user))
+
+
+def password_mark(user: User) -> str:
+    """What the session keeps of the account's password hash: a keyed digest, so the signed
+    (but readable) cookie tells nothing of the hash, and any new password changes it."""
+    key = current_app.secret_key
+    key_bytes = key if isinstance(key, bytes) else str(key).encode()
+    return hmac.new(key_bytes, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def session_for(user: User) -> dict[str, Any]:
+    """The session's values that sign ``user`` in from now (:func:`start_session`; tests)."""
+    return {
+        SESSION_KEY: user.id,
+        SINCE_KEY: int(clock().timestamp()),
+        MARK_KEY: password_mark(user),
+    }
+
+
+def keep_signed_in(user: User) -> None:
+    """After the signed-in person gave their own account a new password: this session goes on
+    (it is theirs), while every other session of the account ends."""
+    if session.get(SESSION_KEY) == user.id:
+        session[MARK_KEY] = password_mark(user)
+        g.pop("phananh_staff", None)
 
 
 def staff_required(*roles: Role) -> Callable[[View], View]:
@@ -239,12 +285,21 @@ def setting(name: str) -> Any:
 
 
 def policy() -> accounts.SignInPolicy:
-    return accounts.SignInPolicy(
-        max_failures=int(setting("AUTH_MAX_FAILURES")),
-        lock_minutes=int(setting("AUTH_LOCK_MINUTES")),
-        totp_roles=frozenset(setting("AUTH_TOTP_ROLES")),
-        zone=lifecycle().zone,
+    rule = Throttle(
+        free_per_account=int(setting("AUTH_FREE_FAILURES")),
+        free_per_client=int(setting("AUTH_FREE_FAILURES_PER_CLIENT")),
+        first_wait=timedelta(seconds=float(setting("AUTH_BACKOFF_SECONDS"))),
+        max_wait=timedelta(minutes=float(setting("AUTH_BACKOFF_MAX_MINUTES"))),
     )
+    return accounts.SignInPolicy(
+        throttle=rule, totp_roles=frozenset(setting("AUTH_TOTP_ROLES")), zone=lifecycle().zone
+    )
+
+
+def client_address() -> str | None:
+    """The address the sign-in back-off counts failures by: the request's client, as the rate
+    limits see it (behind a proxy, what the deployment's proxy set-up makes of it)."""
+    return request.remote_addr
 
 
 def sign_in_limit() -> str:
@@ -267,8 +322,7 @@ def start_session(user: User) -> Staff:
     """Sign ``user`` in: a new session (nothing of the old one but the language), kept for the
     configured lifetime from now."""
     _clear_session()
-    session[SESSION_KEY] = user.id
-    session[SINCE_KEY] = int(clock().timestamp())
+    session.update(session_for(user))
     session.permanent = True
     staff = Staff.of(user)
     g.phananh_staff = staff
@@ -338,8 +392,7 @@ def secure_cookies(app: Flask) -> bool:
         return _flag(explicit)
     if app.config.get("SESSION_COOKIE_SECURE"):
         return True
-    env = app.config.get("PHANANH_ENV") or os.environ.get("PHANANH_ENV", "")
-    return str(env).strip().lower() == "production"
+    return production(app.config.get("PHANANH_ENV"))
 
 
 def init_app(app: Flask) -> None:

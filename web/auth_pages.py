@@ -14,6 +14,7 @@ Between the password and the code, the session holds only a short-lived "pending
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import segno
@@ -27,11 +28,13 @@ from engine.store.models import User
 from web.auth import (
     PENDING_KEY,
     auth,
+    client_address,
     clock,
     current_staff,
     end_session,
     load_user,
     local_path,
+    password_mark,
     policy,
     setting,
     sign_in_limit,
@@ -41,6 +44,7 @@ from web.auth import (
 from web.auth_forms import CodeForm, SignInForm
 from web.limits import limiter
 from web.runtime import lifecycle, snapshot
+from web.security import page_headers
 
 #: How the account page names a role.
 ROLE_LABELS_VI = {
@@ -62,16 +66,9 @@ STALE_FORM = (
 
 @auth.after_request
 def _headers(response: Response) -> Response:
-    """Sign-in pages are never cached, framed, or sent on as a referrer."""
+    """Sign-in pages are never cached, framed, indexed or sent on as a referrer."""
     response.headers["Cache-Control"] = "no-store"
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+    return page_headers(response, private=True)
 
 
 def _page(template: str, http_status: int = 200, **context: Any) -> tuple[str, int]:
@@ -107,19 +104,39 @@ def login() -> Any:
     refused, user, rule = None, None, policy()
     with lifecycle().uow.begin() as db:
         try:  # a refusal's count must be committed: caught inside the transaction
-            user = accounts.authenticate(db, form.username.data, form.password.data, clock(), rule)
+            user = accounts.authenticate(
+                db, form.username.data, form.password.data, clock(), rule, client=client_address()
+            )
         except SignInRefused as exc:
             refused = exc
     if refused is not None or user is None:
-        problem = refused.message_vi if refused else accounts.WRONG_VI
-        return _page("auth/login.html", form=form, problem=problem)
+        return _refused_page(form, refused)
     if not rule.needs_totp(user):
         start_session(user)
         return _go_on(target)
     end_session()  # nothing of the old session goes on into the new one
-    session[PENDING_KEY] = {"user": user.id, "at": int(clock().timestamp()), "next": target}
+    session[PENDING_KEY] = {
+        "user": user.id,
+        "at": int(clock().timestamp()),
+        "next": target,
+        "mark": password_mark(user),  # a reset meanwhile ends this step too
+    }
     step = ".second_step" if user.totp_secret else ".totp_setup"
     return redirect(url_for(step), 303)
+
+
+def _refused_page(form: SignInForm, refused: SignInRefused | None) -> Any:
+    """The form again with why; one that must wait is told until when (429, ``Retry-After``)."""
+    problem = refused.message_vi if refused else accounts.WRONG_VI
+    if refused is None or refused.retry_at is None:
+        return _page("auth/login.html", form=form, problem=problem)
+    page, _ = _page("auth/login.html", form=form, problem=problem)
+    return page, 429, {"Retry-After": str(retry_after(refused.retry_at))}
+
+
+def retry_after(until: datetime) -> int:
+    """Whole seconds from now until ``until`` (at least one), for ``Retry-After``."""
+    return max(1, int((until - clock()).total_seconds()) + 1)
 
 
 def _pending() -> dict[str, Any] | None:
@@ -132,6 +149,11 @@ def _pending() -> dict[str, Any] | None:
         session.pop(PENDING_KEY, None)
         return None
     return pending
+
+
+def _same_password(pending: dict[str, Any], user: User) -> bool:
+    """The account's password is the one given at the first step (no reset since)."""
+    return pending.get("mark") == password_mark(user)
 
 
 def _back_to_sign_in(message: str) -> Response:
@@ -152,11 +174,13 @@ def second_step() -> Any:
         refused, user, missing = None, None, False
         with lifecycle().uow.begin() as db:
             user = db.get(User, pending["user"])
-            if user is None or not user.totp_secret:
+            if user is None or not user.totp_secret or not _same_password(pending, user):
                 missing = True
             else:
                 try:
-                    accounts.verify_totp(db, user, form.code.data, clock(), policy())
+                    accounts.verify_totp(
+                        db, user, form.code.data, clock(), policy(), client=client_address()
+                    )
                 except SignInRefused as exc:
                     refused = exc
         if missing or user is None:
@@ -164,7 +188,7 @@ def second_step() -> Any:
         if refused is None:
             start_session(user)
             return _go_on(pending.get("next"))
-        if refused.reason in ("locked", "inactive"):
+        if refused.reason in ("throttled", "inactive"):
             return _back_to_sign_in(refused.message_vi)
         problem = refused.message_vi
     return _page("auth/second_step.html", form=form, problem=problem)
@@ -205,7 +229,11 @@ def totp_setup() -> Any:
         return redirect(url_for(".login", next=url_for(".totp_setup")), 303)
     user_id = staff.id if staff is not None else pending["user"]  # type: ignore[index]
     user = load_user(user_id)
-    if user is None or not user.active:
+    if (
+        user is None
+        or not user.active
+        or (pending is not None and not _same_password(pending, user))
+    ):
         return _back_to_sign_in(EXPIRED)
     if user.totp_secret:
         if pending is not None:
@@ -244,7 +272,7 @@ def _enable(user_id: int, secret: str, pending: dict[str, Any] | None) -> Respon
         if user.totp_secret is None:
             accounts.enable_totp(user, secret)
         if pending is not None:
-            accounts.complete_sign_in(user, clock())
+            accounts.complete_sign_in(db, user, clock(), client=client_address())
     session.pop(CANDIDATE_KEY, None)
     if pending is not None:
         start_session(user)  # clears the session: the message comes after

@@ -31,7 +31,11 @@ SNAPSHOT = "phananh.snapshot"
 _PINNED = "phananh_lifecycle"
 
 
-class DatabaseNotReady(RuntimeError):
+class StartRefused(RuntimeError):
+    """The application must not start as configured; the message (one line) says what to set."""
+
+
+class DatabaseNotReady(StartRefused):
     """The database has no tables yet: the operator must run the migrations first."""
 
 

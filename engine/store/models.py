@@ -316,6 +316,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     email: Mapped[str | None] = mapped_column(String(254))
+    #: The former hard lock's columns, kept for old databases: no longer read (a lock let
+    #: strangers lock accounts out); failures are :class:`SignInFailure` rows.
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     totp_secret: Mapped[str | None] = mapped_column(String(64))
@@ -416,3 +418,23 @@ class AccountChange(Base):
     actor: Mapped[str] = mapped_column(String(300))
     username: Mapped[str] = mapped_column(String(60), index=True)
     what: Mapped[str] = mapped_column(Text)
+
+
+class SignInFailure(Base):
+    """A failed sign-in — a wrong password or TOTP code, on the pages or the token endpoint — with
+    when, from which client address and for which typed name (an account or not) (R25).
+
+    The audit of failures, and what the sign-in back-off counts (:mod:`engine.throttle`).
+    ``forgiven_at`` is set, the row kept, when a sign-in from the same address to the same name
+    succeeds or an administrator lifts the back-off; forgiven rows no longer count.
+    """
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_client_username", "client", "username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    client: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(200), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    forgiven_at: Mapped[datetime | None]

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from engine import accounts
 from engine.workflow import Role
 from tests.apps import make_app
-from web.auth import SESSION_KEY
+from web.auth import load_user, session_for
 from web.runtime import lifecycle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,9 +37,10 @@ def signed_in(app: Flask, username: str | None) -> FlaskClient:
     """A new client, signed in as ``username`` (anonymous when ``None``)."""
     client = app.test_client()
     if username is not None:
-        uid = user_id(app, username)
+        with app.app_context():
+            marks = session_for(load_user(user_id(app, username)))
         with client.session_transaction() as session:
-            session[SESSION_KEY] = uid
+            session.update(marks)
     return client
 
 

@@ -77,3 +77,16 @@ def test_every_page_says_who_is_signed_in_and_signs_out(app: Flask) -> None:
         assert 'content="vi"' in html, page
     assert client.post("/dang-xuat").status_code in (302, 303)
     assert client.get("/admin/").status_code == 302  # signed out: back to the sign-in page
+
+
+def test_admin_pages_carry_the_security_headers(app: Flask) -> None:
+    """Flask-Admin's pages have no hook of ours: the app-wide one gives them the headers."""
+    client = signed_in(app, "quan-tri")
+    for page in ("/admin/", "/admin/linh-vuc/", "/admin/nguoi-dung/"):
+        answer = client.get(page)
+        assert answer.status_code == 200, page
+        policy = answer.headers.get("Content-Security-Policy", "")
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, page
+        assert answer.headers.get("X-Content-Type-Options") == "nosniff", page
+        assert answer.headers.get("Cache-Control") == "no-store", page
+        assert answer.headers.get("X-Robots-Tag") == "noindex, nofollow", page

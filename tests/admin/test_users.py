@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from engine import accounts
+from engine import accounts, throttle
 from engine.store.models import ApiToken, User
 from engine.workflow import Role
 from tests.admin.conftest import PASSWORD, signed_in, user_id
@@ -201,18 +201,25 @@ def test_unlock_reset_totp_password_and_tokens(app: Flask, admin_client: FlaskCl
     now = datetime.now(UTC)
     with app.app_context(), lifecycle().uow.begin() as session:
         user = accounts.find_user(session, "can.giup")
-        user.failed_logins, user.locked_until = 5, now + timedelta(minutes=15)
+        for _ in range(5):
+            throttle.record_failure(
+                session, throttle.Attempt("203.0.113.9", "can.giup"), "password", now
+            )
         user.totp_secret = accounts.new_totp_secret()
         accounts.issue_token(session, user, now, timedelta(hours=1))
     page = admin_client.get(f"{PAGE}{uid}/").get_data(as_text=True)
-    assert "Tạm khóa đến" in page and 'id="account-totp">Đã bật' in page
+    assert '<span class="text-danger">5 lần</span>' in page and 'id="account-totp">Đã bật' in page
+    assert page.count('class="sign-in-failure"') == 5 and "203.0.113.9" in page
+    listed = admin_client.get(PAGE).get_data(as_text=True)
+    assert "5 lần đăng nhập sai trong 24 giờ qua" in listed
     assert 'id="account-tokens">1<' in page
     for action in ("mo-khoa", "dat-lai-2fa", "thu-hoi-ma"):
         assert admin_client.post(f"{PAGE}{uid}/{action}").status_code == 302, action
     row = _row(app, "can.giup")
-    assert row.locked_until is None and row.failed_logins == 0 and row.totp_secret is None
+    assert row.totp_secret is None
     page = admin_client.get(f"{PAGE}{uid}/").get_data(as_text=True)
-    assert 'id="account-tokens">0<' in page and "Không bị khóa" in page
+    assert 'id="account-tokens">0<' in page and 'id="account-failures">Không có<' in page
+    assert "đã xóa 5 lần đăng nhập sai khỏi thời gian chờ" in page  # the record of changes
     mismatch = admin_client.post(
         f"{PAGE}{uid}/mat-khau", data={"mat_khau": OTHER_PASSWORD, "mat_khau_lai": "khac"}
     )
@@ -278,3 +285,38 @@ def test_other_staff_are_refused(app: Flask) -> None:
     assert signed_in(app, "can-bo").get(PAGE).status_code == 403
     anonymous = signed_in(app, None).get(PAGE)
     assert anonymous.status_code == 302 and "/dang-nhap" in anonymous.headers["Location"]
+
+
+def test_a_password_reset_ends_that_accounts_sessions_and_tokens(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    uid = _add(app, "mat.khau.lo", Role.IOC_OPERATOR)
+    victim = signed_in(app, "mat.khau.lo")
+    assert victim.get("/tai-khoan").status_code == 200
+    now = datetime.now(UTC)
+    with app.app_context(), lifecycle().uow.begin() as session:
+        user = accounts.find_user(session, "mat.khau.lo")
+        token, _ = accounts.issue_token(session, user, now, timedelta(hours=12))
+    done = admin_client.post(
+        f"{PAGE}{uid}/mat-khau", data={"mat_khau": OTHER_PASSWORD, "mat_khau_lai": OTHER_PASSWORD}
+    )
+    assert done.status_code == 302
+    assert victim.get("/tai-khoan").status_code == 302  # sent to sign in again
+    with app.app_context(), lifecycle().uow.read() as session:
+        assert accounts.token_owner(session, token, now) is None
+        recorded = accounts.changes(session, "mat.khau.lo")[0].what
+    assert recorded == ("đặt lại mật khẩu, kết thúc các phiên đăng nhập, thu hồi 1 mã truy cập API")
+    page = admin_client.get(f"{PAGE}{uid}/").get_data(as_text=True)
+    assert "kết thúc các phiên đăng nhập, thu hồi 1 mã truy cập API" in page
+
+
+def test_an_administrators_own_reset_keeps_this_session_only(app: Flask) -> None:
+    _add(app, "quan-tri.hai", Role.OPERATOR_ADMIN)
+    here, elsewhere = signed_in(app, "quan-tri.hai"), signed_in(app, "quan-tri.hai")
+    own = user_id(app, "quan-tri.hai")
+    done = here.post(
+        f"{PAGE}{own}/mat-khau", data={"mat_khau": OTHER_PASSWORD, "mat_khau_lai": OTHER_PASSWORD}
+    )
+    assert done.status_code == 302
+    assert here.get(f"{PAGE}{own}/").status_code == 200
+    assert elsewhere.get(f"{PAGE}{own}/").status_code == 302

@@ -37,3 +37,16 @@ def test_demo_creates_accounts_and_reports_once(
     with uow.read() as session:
         assert session.scalar(select(func.count()).select_from(Report)) == 30
         assert len(session.scalars(select(User)).all()) == len(DEMO_ACCOUNTS)
+
+
+def test_demo_is_refused_in_production(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its accounts' password is printed in the README: never on a real deployment."""
+    url = f"sqlite:///{tmp_path / 'production.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PHANANH_ENV", "production")
+    assert main(["demo", "--reports", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "PHANANH_ENV=production" in err and "Traceback" not in err
+    assert not (tmp_path / "production.db").exists()  # not even migrated

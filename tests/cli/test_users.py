@@ -11,9 +11,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.users import user
-from engine import accounts
+from engine import accounts, throttle
 from engine.store import ApiToken, UnitOfWork, User, make_engine
 from engine.store.migrate import upgrade
+from engine.store.models import SignInFailure
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ("--config", str(ROOT / "config"))
@@ -111,14 +112,16 @@ def test_list_shows_accounts_never_secrets(database: UnitOfWork) -> None:
     with database.begin() as session:
         found = accounts.find_user(session, "ioc")
         assert found is not None
-        found.locked_until = datetime.now(UTC) + timedelta(minutes=10)
+        for _ in range(5):
+            attempt = throttle.Attempt("203.0.113.9", "ioc")
+            throttle.record_failure(session, attempt, "password", datetime.now(UTC))
         found.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     code, out = run("list", *CONFIG)
     assert code == 0
     lines = out.splitlines()
     assert [line.split("\t")[0] for line in lines] == ["ioc", "lanhdao.sxd"]
     assert re.fullmatch(
-        r"ioc\tioc_operator\t-\tđang dùng, khóa đến \d\d/\d\d/\d{4} \d\d:\d\d\t2FA\t"
+        r"ioc\tioc_operator\t-\tđang dùng, 5 lần đăng nhập sai trong 24 giờ\t2FA\t"
         r"chưa đăng nhập\tioc",
         lines[0],
     )
@@ -132,14 +135,19 @@ def test_deactivate_activate_unlock_reset_totp_revoke_tokens(database: UnitOfWor
     with database.begin() as session:
         found = accounts.find_user(session, "ioc")
         assert found is not None
-        found.failed_logins, found.locked_until = 5, now + timedelta(minutes=15)
+        for _ in range(3):
+            throttle.record_failure(session, throttle.Attempt("203.0.113.9", "ioc"), "code", now)
         found.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
         accounts.issue_token(session, found, now, timedelta(hours=12))
         accounts.issue_token(session, found, now, timedelta(hours=12))
 
-    assert run("unlock", "ioc") == (0, "Đã mở khóa tài khoản 'ioc'.\n")
-    row = account(database, "ioc")
-    assert row.failed_logins == 0 and row.locked_until is None
+    assert run("unlock", "ioc") == (
+        0,
+        "Đã bỏ thời gian chờ đăng nhập của 'ioc' (3 lần đăng nhập sai không còn được tính).\n",
+    )
+    with database.read() as session:
+        assert throttle.recent_failures(session, "ioc", datetime.now(UTC)) == []
+        assert len(session.scalars(select(SignInFailure)).all()) == 3  # kept: the audit
 
     assert run("reset-totp", "IOC") == (0, "Đã đặt lại xác thực hai bước của tài khoản 'ioc'.\n")
     assert account(database, "ioc").totp_secret is None

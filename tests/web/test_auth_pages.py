@@ -1,9 +1,10 @@
-"""Signing in and out on the staff pages: sessions, cookies, lock-out, redirects, access."""
+"""Signing in and out on the staff pages: sessions, cookies, back-off, redirects, access."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -20,8 +21,12 @@ from tests.web.test_auth_support import (
     T0,
     Clock,
     add_user,
+    address_of,
     auth_app,
+    browser,
     cookie_header,
+    counted,
+    failures_of,
     lifecycle_of,
     sign_in,
     tokens_of,
@@ -39,7 +44,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    return browser(app)
 
 
 @pytest.fixture
@@ -79,7 +84,7 @@ def test_signing_in_opens_a_session_and_goes_to_next(
     assert "Expires=" in cookie  # kept for the session's lifetime, not the browser's
     assert "Secure" not in cookie  # not in tests and the local demo (plain http)
     row = user_row(app, "ioc.an")
-    assert row.last_login_at == T0 and row.failed_logins == 0
+    assert row.last_login_at == T0
     assert app.permanent_session_lifetime == timedelta(hours=9)
     # Signed in: the account page, and the header shows who, with a sign-out button.
     page = client.get("/tai-khoan").get_data(as_text=True)
@@ -132,7 +137,9 @@ def test_a_wrong_password_says_only_that_and_counts(
     assert WRONG in html and "sai-mat-khau-roi" not in html
     assert SESSION_KEY not in session_of(client)
     after = user_row(app, "ioc.binh")
-    assert after.failed_logins == 1
+    (failure,) = failures_of(app, "ioc.binh")  # the audit: when, from where, why
+    assert (failure.at, failure.client, failure.reason) == (T0, address_of(client), "password")
+    assert failure.forgiven_at is None
     unchanged = ("password_hash", "active", "locked_until", "last_login_at", "totp_secret", "role")
     assert all(getattr(after, f) == getattr(before, f) for f in unchanged)
     assert tokens_of(app, user_id) == []
@@ -147,63 +154,122 @@ def test_an_unknown_user_gets_the_same_answer(client: FlaskClient, clock: Clock)
     assert "Hãy nhập tên đăng nhập." in empty.get_data(as_text=True)
 
 
-def test_five_failures_lock_the_account_until_a_given_time(
+THROTTLED = "Đăng nhập sai nhiều lần từ địa chỉ này; vui lòng thử lại sau 29/04/2026 09:00."
+
+
+def problem_of(answer: Any) -> str:
+    found = re.search(r'role="alert"[^>]*>\s*([^<]+?)\s*<', answer.get_data(as_text=True))
+    assert found is not None, answer.get_data(as_text=True)
+    return found.group(1)
+
+
+def test_the_answer_is_the_same_for_no_account_a_real_one_and_one_that_must_wait(
+    app: Flask, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #12: the lock-out's message differed for real accounts, telling which exist. Now the
+    text, the status and the work (one scrypt) are the same for a name that is no account."""
+    add_user(app, "ioc.cuong")
+    hashed: list[str] = []
+    checking = accounts.check_password
+    monkeypatch.setattr(
+        accounts, "check_password", lambda pw, stored: hashed.append(stored) or checking(pw, stored)
+    )
+    answers: dict[str, list[tuple[int, str, None]]] = {}
+    for name in ("ioc.cuong", "khong.co.ai"):
+        client = browser(app)
+        seen = answers[name] = []
+        for _ in range(5):
+            hashed.clear()
+            answer = sign_in(client, name, "sai-mat-khau-roi")
+            assert len(hashed) == 1, name  # one scrypt, against a dummy hash for no account
+            seen.append((answer.status_code, problem_of(answer), None))
+        hashed.clear()
+        sixth = sign_in(client, name, "sai-mat-khau-roi")
+        assert hashed == []  # while it must wait, no password is checked at all
+        assert int(sixth.headers["Retry-After"]) >= 30
+        seen.append((sixth.status_code, problem_of(sixth), None))
+    assert answers["ioc.cuong"] == answers["khong.co.ai"]
+    assert answers["ioc.cuong"] == [(200, WRONG, None)] * 5 + [(429, THROTTLED, None)]
+    assert len(failures_of(app, "khong.co.ai")) == 5  # names that are no account are kept too
+
+
+def test_the_wait_doubles_and_even_the_right_password_waits(
     app: Flask, client: FlaskClient, clock: Clock
 ) -> None:
-    add_user(app, "ioc.cuong")
-    for _ in range(4):
-        assert WRONG in sign_in(client, "ioc.cuong", "sai-mat-khau-roi").get_data(as_text=True)
-    fifth = sign_in(client, "ioc.cuong", "sai-mat-khau-roi").get_data(as_text=True)
-    locked = "vui lòng thử lại sau 29/04/2026 09:15"  # 15 minutes, Vietnam's time
-    assert "tạm thời bị khóa" in fifth and locked in fifth
-    assert user_row(app, "ioc.cuong").locked_until == T0 + timedelta(minutes=15)
-    clock.advance(minutes=5)
-    right = sign_in(client, "ioc.cuong").get_data(as_text=True)  # refused even when right
-    assert locked in right and SESSION_KEY not in session_of(client)
-    clock.advance(minutes=11)  # the lock has run out: a new count
-    assert sign_in(client, "ioc.cuong").status_code == 303
-    row = user_row(app, "ioc.cuong")
-    assert row.failed_logins == 0 and row.locked_until is None
-
-
-def test_success_resets_the_count(app: Flask, client: FlaskClient, clock: Clock) -> None:
     add_user(app, "ioc.dung")
-    for _ in range(4):
+    for _ in range(5):
         sign_in(client, "ioc.dung", "sai-mat-khau-roi")
-    assert user_row(app, "ioc.dung").failed_logins == 4
+    clock.advance(seconds=29)
+    waiting = sign_in(client, "ioc.dung")  # the right password, but too soon
+    assert waiting.status_code == 429 and SESSION_KEY not in session_of(client)
+    clock.advance(seconds=1)  # 30 seconds after the fifth failure
+    assert problem_of(sign_in(client, "ioc.dung", "sai-mat-khau-roi")) == WRONG  # the sixth
+    clock.advance(seconds=59)
+    assert sign_in(client, "ioc.dung").status_code == 429  # now a minute: doubled
+    clock.advance(seconds=1)
     assert sign_in(client, "ioc.dung").status_code == 303
-    assert user_row(app, "ioc.dung").failed_logins == 0
+    # A complete sign-in forgives its own address's failures (the audit keeps them).
+    assert counted(app, "ioc.dung") == 0 and len(failures_of(app, "ioc.dung")) == 6
+    client.post("/dang-xuat")
+    assert problem_of(sign_in(client, "ioc.dung", "sai-mat-khau-roi")) == WRONG
 
 
-def test_the_cli_unlocks_a_locked_account(
+def test_a_stranger_elsewhere_cannot_make_the_owner_wait(app: Flask, clock: Clock) -> None:
+    """The lock-out let anyone lock an account; the back-off is per client address."""
+    add_user(app, "ioc.em")
+    stranger, owner = browser(app), browser(app)
+    for _ in range(12):
+        sign_in(stranger, "ioc.em", "sai-mat-khau-roi")
+    assert sign_in(stranger, "ioc.em").status_code == 429
+    assert sign_in(owner, "ioc.em").status_code == 303
+    assert owner.get(GUARDED).status_code == 200
+    assert sign_in(stranger, "ioc.em").status_code == 429  # the owner's sign-in forgave only theirs
+
+
+def test_one_address_trying_many_names_waits(
     app: Flask, client: FlaskClient, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    add_user(app, "ioc.em")
+    monkeypatch.setitem(app.config, "AUTH_FREE_FAILURES_PER_CLIENT", 3)
+    add_user(app, "ioc.giau")
+    for number in range(3):
+        assert problem_of(sign_in(client, f"ten.doan.{number}", "sai-mat-khau-roi")) == WRONG
+    assert sign_in(client, "ten.doan.moi", "sai-mat-khau-roi").status_code == 429
+    assert sign_in(client, "ioc.giau").status_code == 429  # every name, from this address
+    assert sign_in(browser(app), "ioc.giau").status_code == 303  # other addresses: no wait
+
+
+def test_the_cli_lifts_the_wait(
+    app: Flask, client: FlaskClient, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_user(app, "ioc.hanh")
     for _ in range(5):
-        sign_in(client, "ioc.em", "sai-mat-khau-roi")
-    assert "tạm thời bị khóa" in sign_in(client, "ioc.em").get_data(as_text=True)
+        sign_in(client, "ioc.hanh", "sai-mat-khau-roi")
+    assert sign_in(client, "ioc.hanh").status_code == 429
     monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
-    result = CliRunner().invoke(user_cli, ["unlock", "ioc.em"])
-    assert result.exit_code == 0 and result.output == "Đã mở khóa tài khoản 'ioc.em'.\n"
-    assert sign_in(client, "ioc.em").status_code == 303
+    result = CliRunner().invoke(user_cli, ["unlock", "ioc.hanh"])
+    assert result.exit_code == 0
+    assert result.output == (
+        "Đã bỏ thời gian chờ đăng nhập của 'ioc.hanh' (5 lần đăng nhập sai không còn được tính).\n"
+    )
+    assert sign_in(client, "ioc.hanh").status_code == 303
+    assert len(failures_of(app, "ioc.hanh")) == 5  # still in the audit
 
 
 def test_configured_limits(tmp_path_factory: pytest.TempPathFactory) -> None:
     strict = auth_app(
         tmp_path_factory.mktemp("auth-strict"),
-        AUTH_MAX_FAILURES=2,
-        AUTH_LOCK_MINUTES=60,
+        AUTH_FREE_FAILURES=2,
+        AUTH_BACKOFF_SECONDS=600,
         RATELIMIT_SIGN_IN="3 per minute",
     )
     add_user(strict, "ioc.giang")
-    client = strict.test_client()
+    client = browser(strict)
     sign_in(client, "ioc.giang", "sai-mat-khau-roi")
-    second = sign_in(client, "ioc.giang", "sai-mat-khau-roi").get_data(as_text=True)
-    assert "tạm thời bị khóa" in second
-    row = user_row(strict, "ioc.giang")
-    assert row.locked_until is not None and row.failed_logins == 2
-    assert sign_in(client, "ioc.giang").status_code == 200  # third: still locked
-    limited = sign_in(client, "ioc.giang")  # fourth in a minute: too many
+    sign_in(client, "ioc.giang", "sai-mat-khau-roi")
+    third = sign_in(client, "ioc.giang")  # the right password, but it must wait
+    assert third.status_code == 429 and 590 <= int(third.headers["Retry-After"]) <= 601
+    assert "vui lòng thử lại sau" in third.get_data(as_text=True)
+    limited = sign_in(client, "ioc.giang")  # fourth in a minute: the rate limit
     assert limited.status_code == 429 and "Gửi quá nhiều yêu cầu" in limited.get_data(as_text=True)
 
 
@@ -235,12 +301,12 @@ def test_forms_without_their_csrf_token_are_refused(
         RATELIMIT_SIGN_IN="1000 per minute",
     )
     add_user(protected, "ioc.khanh")
-    client = protected.test_client()
+    client = browser(protected)
     refused = sign_in(client, "ioc.khanh", "sai-mat-khau-roi")
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
     assert "thiếu mã bảo mật (CSRF)" in html and 'value="ioc.khanh"' in html
-    assert user_row(protected, "ioc.khanh").failed_logins == 0  # nothing was read or written
+    assert failures_of(protected, "ioc.khanh") == []  # nothing was read or written
     assert SESSION_KEY not in session_of(client)
     form = client.get("/dang-nhap").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
@@ -348,6 +414,74 @@ def test_a_deactivated_account_loses_access_at_the_next_request(
     again = sign_in(client, "ioc.phuc").get_data(as_text=True)
     assert "đã ngừng hoạt động" in again and SESSION_KEY not in session_of(client)
     assert WRONG in sign_in(client, "ioc.phuc", "sai-mat-khau-roi").get_data(as_text=True)
+
+
+NEW_PASSWORD = "mat-khau-moi-hoan-toan"
+
+
+def _token(client: FlaskClient, username: str) -> str:
+    answer = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    assert answer.status_code == 201
+    return answer.get_json()["token"]
+
+
+def _token_works(client: FlaskClient, token: str) -> bool:
+    """Revoking a token needs the token to be good: 204 when it still is, 401 once it is not."""
+    answer = client.delete("/api/v1/auth/token", headers={"Authorization": f"Bearer {token}"})
+    return answer.status_code == 204
+
+
+def test_a_password_reset_ends_the_sessions_and_revokes_the_tokens(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    """A reset follows a password that leaked: whoever held it loses the access it gave, at once
+    (not up to 9 hours later for a session and 12 for a token), as on deactivation."""
+    user_id = add_user(app, "ioc.reset")
+    other = app.test_client()
+    for each in (client, other):
+        assert sign_in(each, "ioc.reset").status_code == 303
+        assert each.get(GUARDED).status_code == 200
+    machine = app.test_client()
+    token, spare = _token(machine, "ioc.reset"), _token(machine, "ioc.reset")
+    assert _token_works(machine, spare)
+    clock.advance(minutes=30)
+    with lifecycle_of(app).uow.begin() as db:
+        assert accounts.set_password(db, "ioc.reset", NEW_PASSWORD, clock.at) == 1
+    for each in (client, other):
+        assert each.get(GUARDED).status_code == 302
+        assert SESSION_KEY not in session_of(each)
+    assert not _token_works(machine, token)
+    assert [t.revoked_at for t in tokens_of(app, user_id)] == [clock.at, T0]
+    assert WRONG in sign_in(client, "ioc.reset").get_data(as_text=True)  # the old one is gone
+    assert sign_in(client, "ioc.reset", NEW_PASSWORD).status_code == 303
+    assert client.get(GUARDED).status_code == 200 and other.get(GUARDED).status_code == 302
+
+
+def test_the_cli_sets_a_new_password_and_ends_the_sessions(
+    app: Flask, client: FlaskClient, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_id = add_user(app, "ioc.cli")
+    sign_in(client, "ioc.cli")
+    token = _token(app.test_client(), "ioc.cli")
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    runner = CliRunner()
+    short = runner.invoke(user_cli, ["set-password", "ioc.cli", "--password-stdin"], input="x\n")
+    assert short.exit_code == 1 and "ít nhất 10 ký tự" in short.output
+    assert client.get(GUARDED).status_code == 200  # a refused reset changes nothing
+    result = runner.invoke(
+        user_cli, ["set-password", "ioc.cli", "--password-stdin"], input=NEW_PASSWORD + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "Đã đặt mật khẩu mới cho 'ioc.cli': các phiên đăng nhập đã kết thúc, "
+        "thu hồi 1 mã truy cập API.\n"
+    )
+    assert client.get(GUARDED).status_code == 302
+    assert not _token_works(app.test_client(), token)
+    assert all(t.revoked_at is not None for t in tokens_of(app, user_id))
+    assert accounts.check_password(NEW_PASSWORD, user_row(app, "ioc.cli").password_hash)
+    no_flag = runner.invoke(user_cli, ["set-password", "ioc.cli"])
+    assert no_flag.exit_code == 2 and "--password-stdin" in no_flag.output
 
 
 def test_pages_for_the_signed_in_only(client: FlaskClient) -> None:

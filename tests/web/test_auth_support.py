@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from engine import accounts
 from engine.services.lifecycle import Lifecycle
-from engine.store.models import ApiToken, User
+from engine.store.models import ApiToken, SignInFailure, User
 from engine.workflow import Role
 from tests.web.test_api_support import make_app
 from web import auth as web_auth
@@ -75,6 +76,41 @@ def add_user(
         user.totp_secret = totp_secret
         db.flush()
         return user.id
+
+
+#: A client address of its own for each test's browser: failures of one test never make the
+#: next one wait (the back-off counts per address).
+_addresses = (f"10.{i // 62500 % 250}.{i // 250 % 250}.{i % 250 + 1}" for i in itertools.count())
+
+
+def browser(app: Flask, address: str | None = None) -> FlaskClient:
+    """A client at ``address`` (a fresh one of its own when not given)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address or next(_addresses)
+    return client
+
+
+def address_of(client: FlaskClient) -> str:
+    return client.environ_base["REMOTE_ADDR"]
+
+
+def failures_of(app: Flask, username: str) -> list[SignInFailure]:
+    """The audit of ``username``'s failed sign-ins, oldest first."""
+    with lifecycle_of(app).uow.read() as db:
+        rows = list(
+            db.scalars(
+                select(SignInFailure)
+                .where(SignInFailure.username == username)
+                .order_by(SignInFailure.id)
+            )
+        )
+        db.expunge_all()
+        return rows
+
+
+def counted(app: Flask, username: str) -> int:
+    """How many of ``username``'s failures still count (not forgiven)."""
+    return sum(1 for f in failures_of(app, username) if f.forgiven_at is None)
 
 
 def user_row(app: Flask, username: str) -> User:

@@ -26,7 +26,7 @@ from engine.workflow import ACTIONS, Role, State
 from tests.apps import make_app
 from tests.services.test_lifecycle import INPUTS as LIFECYCLE_INPUTS
 from tests.services.test_lifecycle import PATHS  # the shortest way to each state
-from web.auth import SESSION_KEY
+from web.auth import load_user, session_for
 
 ROOT = Path(__file__).resolve().parents[2]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -84,8 +84,10 @@ class Desk:
         """A browser signed in as ``username`` (``None``: nobody)."""
         client = self.app.test_client()
         if username is not None:
+            with self.app.app_context():
+                marks = session_for(load_user(self.users[username]))
             with client.session_transaction() as session:
-                session[SESSION_KEY] = self.users[username]
+                session.update(marks)
         return client
 
 

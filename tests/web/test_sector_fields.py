@@ -31,7 +31,7 @@ from engine.workflow import State
 from tests.apps import ROOT, make_app
 from tests.web.test_desk_support import PASSWORD, STAFF, actor, tags, text_of
 from tests.web.test_portal_support import report_form
-from web.auth import SESSION_KEY
+from web.auth import load_user, session_for
 
 ENVIRONMENT, TRANSPORT = "moi-truong", "giao-thong-van-tai"
 API = "/api/v1"
@@ -100,8 +100,10 @@ def signed_in(app: Flask, username: str) -> FlaskClient:
     life: Lifecycle = app.extensions["phananh.lifecycle"]
     with life.uow.read() as session:
         user_id = session.scalars(select(User.id).where(User.username == username)).one()
+    with app.app_context():
+        marks = session_for(load_user(user_id))
     with client.session_transaction() as session_:
-        session_[SESSION_KEY] = user_id
+        session_.update(marks)
     return client
 
 

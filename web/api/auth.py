@@ -4,7 +4,7 @@
 ``{"token", "token_type": "Bearer", "expires_at"}``; the token is shown this once and stored only
 as its SHA-256, and lasts ``AUTH_TOKEN_HOURS`` (12). The sign-in rule is the pages' own
 (:func:`engine.accounts.authenticate`): the same refusal for an unknown user and a wrong password,
-lock-out after repeated failures, and the TOTP code (``totp``) for an account that has a secret or
+a back-off per client address and account after repeated failures (429 with ``Retry-After``), and the TOTP code (``totp``) for an account that has a secret or
 whose role requires one — an account that must still set TOTP up does so on the sign-in page
 first. The endpoint is rate limited per client (``RATELIMIT_SIGN_IN``).
 
@@ -29,6 +29,7 @@ from engine.store.models import ApiToken
 from web.api import api, inputs
 from web.api.inputs import ApiProblem, FieldError
 from web.auth import (
+    client_address,
     clock,
     policy,
     presented_token,
@@ -53,13 +54,16 @@ def issue_token() -> Response:
     answer: dict[str, Any] = {}
     with lifecycle().uow.begin() as db:
         try:  # a refusal's count must be committed: caught inside the transaction
-            user = accounts.authenticate(db, given["username"], given["password"], now, rule)
+            client = client_address()
+            user = accounts.authenticate(
+                db, given["username"], given["password"], now, rule, client=client
+            )
             if rule.needs_totp(user):
                 if not user.totp_secret:
                     raise _setup_first()
                 if not given.get("totp"):
                     raise _code_needed()
-                accounts.verify_totp(db, user, given["totp"], now, rule)
+                accounts.verify_totp(db, user, given["totp"], now, rule, client=client)
             hours = float(setting("AUTH_TOKEN_HOURS"))
             token, row = accounts.issue_token(db, user, now, timedelta(hours=hours))
             answer = {
@@ -150,18 +154,22 @@ def _code_needed() -> SignInRefused:
 CODES = {
     "wrong": "sign_in_refused",
     "code": "totp_refused",
-    "locked": "account_locked",
+    "throttled": "sign_in_throttled",
     "inactive": "account_inactive",
     "totp_required": "totp_required",
     "totp_setup": "totp_setup_required",
 }
 
 
+#: Refusals that are not "who are you?" (401): set TOTP up first, wait before trying again.
+STATUSES = {"totp_setup": 403, "throttled": 429}
+
+
 def _refusal(refused: SignInRefused, now: Any) -> ApiProblem:
-    status = 403 if refused.reason == "totp_setup" else 401
+    status = STATUSES.get(refused.reason, 401)
     headers = {"WWW-Authenticate": www_authenticate(False)} if status == 401 else {}
-    if refused.locked_until is not None:
-        wait = int((refused.locked_until - now).total_seconds()) + 1
+    if refused.retry_at is not None:
+        wait = int((refused.retry_at - now).total_seconds()) + 1
         headers["Retry-After"] = str(max(1, wait))
     return ApiProblem(
         status,
@@ -228,9 +236,9 @@ def describe(document: dict[str, Any]) -> dict[str, Any]:
         "post": {
             "operationId": "createToken",
             "summary": "Lấy mã truy cập (Bearer) cho tài khoản cán bộ",
-            "description": "Sai tên đăng nhập hoặc mật khẩu: 401. Sai nhiều lần liên tiếp thì "
-            "tài khoản bị tạm khóa (401 kèm Retry-After). Không nhận Idempotency-Key: thân yêu "
-            "cầu chứa mật khẩu.",
+            "description": "Sai tên đăng nhập hoặc mật khẩu: 401. Sai nhiều lần từ cùng một địa "
+            "chỉ thì phải chờ trước lần thử sau (429 kèm Retry-After); tài khoản không bị khóa. "
+            "Không nhận Idempotency-Key: thân yêu cầu chứa mật khẩu.",
             "requestBody": {"required": True, "content": {json: {"schema": _ref("TokenRequest")}}},
             "responses": {
                 "201": {
