@@ -15,6 +15,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -22,6 +23,7 @@ import click
 
 from cli.runtime import CONFIG_OPTION, Failure, refresher, snapshot, unit_of_work
 from engine.config.snapshot import Snapshot
+from engine.worker.runner import DEFAULT_LEASE
 
 __all__ = ["worker"]
 
@@ -69,8 +71,18 @@ def _one_line(exc: BaseException) -> str:
     metavar="HOST:PORT",
     help="Gửi qua máy chủ thư này thay cho notify.yaml (ví dụ máy thử 127.0.0.1:8025).",
 )
+@click.option(
+    "--lease",
+    default=DEFAULT_LEASE.total_seconds(),
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Số giây một thư được giữ cho tiến trình này; tiến trình chết thì sau đó tiến trình "
+    "khác gửi lại. Phải dài hơn lần gửi lâu nhất.",
+)
 @CONFIG_OPTION
-def worker(once: bool, interval: float, smtp_address: str | None, config_dir: Path) -> None:
+def worker(
+    once: bool, interval: float, smtp_address: str | None, lease: float, config_dir: Path
+) -> None:
     """Gửi thư, webhook từ hàng đợi và chạy việc hẹn giờ (nhắc hạn, tổng hợp hằng ngày)."""
     from engine.worker import Worker, missing_templates
 
@@ -91,7 +103,7 @@ def worker(once: bool, interval: float, smtp_address: str | None, config_dir: Pa
             session.connection()
     except Exception as exc:  # noqa: BLE001 - no database, wrong URL: one line
         raise Failure(f"cơ sở dữ liệu: {_one_line(exc)}") from None
-    runner = Worker(uow, config)
+    runner = Worker(uow, config, lease=timedelta(seconds=lease))
     if once:
         summary = runner.run_once()
         click.echo(summary.line())
