@@ -7,10 +7,13 @@ import json
 import os
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, jsonify, make_response
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.pool import NullPool
@@ -18,6 +21,7 @@ from werkzeug.test import TestResponse
 
 from engine.services.lifecycle import Lifecycle
 from engine.store.models import IdempotentRequest, Rating, Reply, Report
+from engine.worker import housekeeping
 from tests.web.test_api_support import (
     API,
     OpenApi,
@@ -30,6 +34,7 @@ from tests.web.test_api_support import (
     submit,
 )
 from tests.web.test_api_support import openapi as openapi  # noqa: F401  (fixture)
+from web.api import idempotency
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -126,10 +131,15 @@ def test_concurrent_first_requests_with_one_key_make_one_report(
 
 
 @pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-def test_concurrent_first_requests_make_one_report_on_postgresql(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_concurrent_first_requests_make_one_report_on_postgresql(tmp_path: Path) -> None:
     """PostgreSQL makes the later inserts wait for the first to commit, then refuses them."""
+    with postgres_app(tmp_path) as app:
+        race_for_one_key(app, app.extensions["phananh.lifecycle"])
+
+
+@contextmanager
+def postgres_app(folder: Path) -> Iterator[Flask]:
+    """An application on a schema of its own in ``TEST_DATABASE_URL``, dropped afterwards."""
     assert PG_URL is not None
     schema = f"phananh_api_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, poolclass=NullPool)
@@ -138,21 +148,20 @@ def test_concurrent_first_requests_make_one_report_on_postgresql(
     try:
         url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
         app = make_app(
-            tmp_path,
+            folder,
             DATABASE_URL=url.render_as_string(hide_password=False),
             RATELIMIT_PUBLIC_POST="1000 per minute",
         )
-        life = app.extensions["phananh.lifecycle"]
-        race_for_one_key(app, life)
-        life.uow.engine.dispose()
+        yield app
+        app.extensions["phananh.lifecycle"].uow.engine.dispose()
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
 
-def race_for_one_key(app: Flask, life: Lifecycle, threads: int = 8) -> None:
-    key, before = new_key(), count(life, Report)
+def race_for_one_key(app: Flask, life: Lifecycle, threads: int = 8, key: str | None = None) -> None:
+    key, before = key or new_key(), count(life, Report)
     answers: list[TestResponse] = []
     start = threading.Barrier(threads)
 
@@ -176,25 +185,8 @@ def race_for_one_key(app: Flask, life: Lifecycle, threads: int = 8) -> None:
 def test_a_request_still_in_progress_is_answered_409_after_waiting(
     app: Flask, client: FlaskClient, life: Lifecycle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from web.api import idempotency
-
     key = new_key()
-    route = f"{API}/reports"
-    # Another process claimed this key and has not answered yet.
-    with app.test_request_context(route, method="POST", json=road_report()):
-        fingerprint = idempotency.request_fingerprint()
-    with life.uow.begin() as session:
-        session.add(
-            IdempotentRequest(
-                key=idempotency._derive(b"id", key, "").hex(),
-                route=route,
-                request_hash=fingerprint,
-                status=idempotency.IN_PROGRESS,
-                body={},
-                headers={},
-                created_at=life.now(),
-            )
-        )
+    claim_in_progress(app, life, key, life.now())  # another process has not answered yet
     monkeypatch.setitem(app.config, "API_IDEMPOTENCY_WAIT", 0.2)
     before = count(life, Report)
     busy = post(client, key)
@@ -232,8 +224,6 @@ def test_replies_and_ratings_are_idempotent_too(client: FlaskClient, life: Lifec
 
 
 def test_what_is_stored_keeps_no_secret_in_clear(client: FlaskClient, life: Lifecycle) -> None:
-    from web.api import idempotency
-
     key = new_key()
     body = post(client, key).get_json()
     with life.uow.read() as session:
@@ -284,16 +274,113 @@ def _report_id(life: Lifecycle, code: str) -> int:
 
 
 def test_old_answers_can_be_purged(client: FlaskClient, life: Lifecycle) -> None:
-    from datetime import timedelta
-
-    from web.api import idempotency
-
     key = new_key()
     first = post(client, key)
-    assert idempotency.purge(life.uow, timedelta(days=1), life.now()) == 0
+    assert housekeeping.purge_idempotency(life.uow, life.now(), timedelta(days=1)) == 0
     assert post(client, key).headers["Idempotent-Replayed"] == "true"
     later = life.now() + timedelta(days=2)
-    assert idempotency.purge(life.uow, timedelta(days=1), later) >= 1
+    assert housekeeping.purge_idempotency(life.uow, later, timedelta(days=1)) >= 1
     assert count(life, IdempotentRequest) == 0
     # Once forgotten, the key is new again (clients keep a key for one logical request only).
     assert post(client, key).json["code"] != first.json["code"]
+
+
+# -- a claim whose owner died --------------------------------------------------------------------
+
+
+def claim_in_progress(app: Flask, life: Lifecycle, key: str, at: datetime) -> None:
+    """The row a process leaves when it claimed ``key`` for ``post`` at ``at`` and then died."""
+    route = f"{API}/reports"
+    with app.test_request_context(route, method="POST", json=road_report()):
+        fingerprint = idempotency.request_fingerprint()
+    with life.uow.begin() as session:
+        session.add(
+            IdempotentRequest(
+                key=idempotency._derive(b"id", key, "").hex(),
+                route=route,
+                request_hash=fingerprint,
+                status=idempotency.IN_PROGRESS,
+                body={},
+                headers={},
+                created_at=at,
+            )
+        )
+
+
+def test_an_interrupted_claim_is_taken_over_once_it_has_expired(
+    app: Flask, client: FlaskClient, life: Lifecycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed while it held the key: its retries are 409 until the claim expires
+    (``API_IDEMPOTENCY_CLAIM_SECONDS``, 60 by default), then the next retry does the work."""
+    key, claimed = new_key(), life.now()
+    claim_in_progress(app, life, key, claimed)
+    monkeypatch.setitem(app.config, "API_IDEMPOTENCY_WAIT", 0)  # answer at once, do not wait
+    before = count(life, Report)
+    monkeypatch.setattr(life, "now", lambda: claimed + timedelta(seconds=59))
+    is_problem(post(client, key), 409)
+    monkeypatch.setattr(life, "now", lambda: claimed + timedelta(seconds=60))
+    retried = post(client, key)
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    assert count(life, Report) == before + 1
+    again = post(client, key)  # and from then on, its answer is the key's answer
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == retried.get_json()
+    assert count(life, Report) == before + 1
+
+
+def test_the_claim_timeout_is_a_setting(
+    app: Flask, client: FlaskClient, life: Lifecycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key, claimed = new_key(), life.now()
+    claim_in_progress(app, life, key, claimed)
+    monkeypatch.setitem(app.config, "API_IDEMPOTENCY_WAIT", 0)
+    monkeypatch.setitem(app.config, "API_IDEMPOTENCY_CLAIM_SECONDS", 600)
+    monkeypatch.setattr(life, "now", lambda: claimed + timedelta(seconds=599))
+    is_problem(post(client, key), 409)
+    monkeypatch.setattr(life, "now", lambda: claimed + timedelta(seconds=600))
+    assert post(client, key).status_code == 201
+
+
+def test_a_late_owner_leaves_the_claim_that_replaced_it_alone(
+    app: Flask, life: Lifecycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request slower than the timeout lost its claim: when it finally ends, it neither frees
+    nor answers for the key, which now belongs to the retry that took it over."""
+    key, first = new_key(), life.now()
+    key_id, route = idempotency._derive(b"id", key, "").hex(), f"{API}/reports"
+    claim_in_progress(app, life, key, first)
+    later = first + timedelta(seconds=61)
+    monkeypatch.setattr(life, "now", lambda: later)
+    with app.test_request_context(route, method="POST", json=road_report()):
+        taken = idempotency._claim(life.uow, key_id, route, idempotency.request_fingerprint())
+        assert taken == idempotency.Owned(later)
+        idempotency._release(life.uow, key_id, route, idempotency.Owned(first))
+        late = make_response(jsonify({"code": "PA-2026-999999"}), 201)
+        idempotency._complete(life.uow, key_id, route, key, late, idempotency.Owned(first))
+    with life.uow.read() as session:
+        row = session.scalars(
+            select(IdempotentRequest).where(IdempotentRequest.key == key_id)
+        ).one()
+        assert (row.status, row.created_at) == (idempotency.IN_PROGRESS, later)
+
+
+def test_concurrent_retries_of_an_expired_claim_make_one_report(
+    app: Flask, life: Lifecycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    race_for_an_expired_claim(app, life, monkeypatch)
+
+
+@pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+def test_concurrent_retries_of_an_expired_claim_make_one_report_on_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The takeover is one conditional UPDATE: PostgreSQL's row lock lets one retry win."""
+    with postgres_app(tmp_path) as app:
+        race_for_an_expired_claim(app, app.extensions["phananh.lifecycle"], monkeypatch)
+
+
+def race_for_an_expired_claim(app: Flask, life: Lifecycle, monkeypatch: pytest.MonkeyPatch) -> None:
+    key, claimed = new_key(), life.now()
+    claim_in_progress(app, life, key, claimed)
+    monkeypatch.setattr(life, "now", lambda: claimed + timedelta(minutes=5))
+    race_for_one_key(app, life, key=key)

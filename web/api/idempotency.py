@@ -13,6 +13,12 @@ How it works (table ``idempotent_requests``, unique on ``(key, route)``):
    is refused with 422; a finished row is answered with the stored answer and
    ``Idempotent-Replayed: true``; a row still in progress is waited for (``API_IDEMPOTENCY_WAIT``
    seconds, default 10), then replayed, or answered 409 with ``Retry-After``.
+4. **A claim expires.** A claim older than ``API_IDEMPOTENCY_CLAIM_SECONDS`` (default 60, longer
+   than any request takes) belongs to a process that died: the next retry takes it over — one
+   conditional ``UPDATE`` of its stamp (``created_at``), so of several retries exactly one wins
+   (PostgreSQL's row lock; SQLite's single writer) — and does the work. The stamp identifies the
+   claim: a request slower than the timeout, which lost its claim, neither stores its answer nor
+   frees the key when it ends.
 
 What is stored is not a secret in clear: the key is stored as a hash, and the answer — which for a
 new report carries its tracking token, otherwise kept only as a hash — is sealed with a key derived
@@ -21,8 +27,10 @@ only a client that holds the key can have it again. Keys are 16–200 visible AS
 (a UUID is the usual choice).
 
 Limit: the report's own transaction (``Lifecycle.submit``) and the storing of its answer are two
-transactions; a process killed between them leaves the claim "in progress" for good, and retries
-with that key get 409 — never a second report.
+transactions; a process killed between them leaves the claim "in progress", and the retry that
+takes it over after the timeout makes a second report, which the centre rejects as a duplicate.
+
+The worker deletes rows older than a day (:mod:`engine.worker.housekeeping`).
 """
 
 from __future__ import annotations
@@ -32,15 +40,17 @@ import functools
 import hashlib
 import hmac
 import json
+import logging
 import re
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, current_app, jsonify, make_response, request
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.store import UnitOfWork
@@ -53,9 +63,19 @@ REPLAYED = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{16,200}")
 IN_PROGRESS = 0
 DEFAULT_WAIT = 10.0
+DEFAULT_CLAIM_SECONDS = 60.0
 POLL = 0.05
 STORED_HEADERS = ("Location",)
 TOKEN_HEADER = "X-Tracking-Token"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Owned:
+    """This request holds the key, by the claim stamped ``at``."""
+
+    at: datetime
 
 
 def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
@@ -77,18 +97,18 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
         route = request.path[:200]
         key_id = _derive(b"id", raw, "").hex()
         fingerprint = request_fingerprint()
-        stored = _claim(uow, key_id, route, fingerprint)
-        if stored is not None:
-            return _replay(stored, raw, route)
+        claim = _claim(uow, key_id, route, fingerprint)
+        if not isinstance(claim, Owned):
+            return _replay(claim, raw, route)
         try:
             response = make_response(view(**kwargs))
         except BaseException:
-            _release(uow, key_id, route)
+            _release(uow, key_id, route, claim)
             raise
         if 200 <= response.status_code < 300 and response.is_json:
-            _complete(uow, key_id, route, raw, response)
+            _complete(uow, key_id, route, raw, response, claim)
         else:
-            _release(uow, key_id, route)
+            _release(uow, key_id, route, claim)
         return response
 
     return wrapper
@@ -97,15 +117,6 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
 def not_replayed(response: Response) -> bool:
     """For the rate limiter: a replayed answer costs the client nothing."""
     return response.headers.get(REPLAYED) != "true"
-
-
-def purge(uow: UnitOfWork, older_than: timedelta, now: datetime) -> int:
-    """Forget answers older than ``older_than`` (for a periodic job); returns how many."""
-    with uow.begin() as session:
-        result = session.execute(
-            delete(IdempotentRequest).where(IdempotentRequest.created_at < now - older_than)
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # -- what makes two requests "the same" ----------------------------------------------------------
@@ -148,51 +159,25 @@ def request_fingerprint() -> str:
 # -- the row's life ------------------------------------------------------------------------------
 
 
-def _claim(uow: UnitOfWork, key_id: str, route: str, fingerprint: str) -> Row[Any] | None:
-    """Own the key (None), or the finished row of the request that owns it."""
+def _claim(uow: UnitOfWork, key_id: str, route: str, fingerprint: str) -> Owned | Row[Any]:
+    """Own the key, or the finished row of the request that owns it."""
     wait = float(current_app.config.get("API_IDEMPOTENCY_WAIT", DEFAULT_WAIT))
     deadline = time.monotonic() + wait
     while True:
-        try:
-            with uow.begin() as session:
-                session.add(
-                    IdempotentRequest(
-                        key=key_id,
-                        route=route,
-                        request_hash=fingerprint,
-                        status=IN_PROGRESS,
-                        body={},
-                        headers={},
-                        created_at=lifecycle().now(),
-                    )
-                )
-            return None
-        except IntegrityError:
-            pass
-        with uow.read() as session:
-            row = session.execute(
-                select(
-                    IdempotentRequest.request_hash, IdempotentRequest.status, IdempotentRequest.body
-                ).where(IdempotentRequest.key == key_id, IdempotentRequest.route == route)
-            ).one_or_none()
+        now = lifecycle().now()
+        if _insert(uow, key_id, route, fingerprint, now):
+            return Owned(now)
+        row = _find(uow, key_id, route)
         if row is None:  # the owner failed and let go: try to own it
             continue
         if row.request_hash != fingerprint:
-            raise ApiProblem(
-                422,
-                "Idempotency-Key đã dùng cho một yêu cầu khác; hãy dùng khóa mới cho yêu cầu mới.",
-                "This Idempotency-Key was used for a different request; use a new key.",
-                code="idempotency_key_reused",
-                errors=[
-                    FieldError(
-                        HEADER,
-                        "Idempotency-Key đã dùng cho một yêu cầu khác.",
-                        "This Idempotency-Key was used for a different request.",
-                    )
-                ],
-            )
+            raise _reused()
         if row.status != IN_PROGRESS:
             return row
+        if row.created_at <= now - _claim_timeout() and _take_over(
+            uow, key_id, route, Owned(row.created_at), now
+        ):
+            return Owned(now)
         if time.monotonic() >= deadline:
             raise ApiProblem(
                 409,
@@ -204,30 +189,119 @@ def _claim(uow: UnitOfWork, key_id: str, route: str, fingerprint: str) -> Row[An
         time.sleep(POLL)
 
 
-def _complete(uow: UnitOfWork, key_id: str, route: str, raw: str, response: Response) -> None:
+def _claim_timeout() -> timedelta:
+    """``API_IDEMPOTENCY_CLAIM_SECONDS``: after it, a claim "in progress" is a dead process's."""
+    seconds = float(current_app.config.get("API_IDEMPOTENCY_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS))
+    if not seconds > 0:
+        raise RuntimeError(
+            f"API_IDEMPOTENCY_CLAIM_SECONDS must be a positive number of seconds, not {seconds}."
+        )
+    return timedelta(seconds=seconds)
+
+
+def _insert(uow: UnitOfWork, key_id: str, route: str, fingerprint: str, now: datetime) -> bool:
+    """A new claim on the key, if nobody holds one (the unique constraint decides)."""
+    try:
+        with uow.begin() as session:
+            session.add(
+                IdempotentRequest(
+                    key=key_id,
+                    route=route,
+                    request_hash=fingerprint,
+                    status=IN_PROGRESS,
+                    body={},
+                    headers={},
+                    created_at=now,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _find(uow: UnitOfWork, key_id: str, route: str) -> Row[Any] | None:
+    with uow.read() as session:
+        return session.execute(
+            select(
+                IdempotentRequest.request_hash,
+                IdempotentRequest.status,
+                IdempotentRequest.body,
+                IdempotentRequest.created_at,
+            ).where(IdempotentRequest.key == key_id, IdempotentRequest.route == route)
+        ).one_or_none()
+
+
+def _take_over(uow: UnitOfWork, key_id: str, route: str, expired: Owned, now: datetime) -> bool:
+    """Stamp the expired claim ``expired`` as this request's; False if another retry was first."""
+    with uow.begin() as session:
+        result = session.execute(
+            update(IdempotentRequest)
+            .where(*_held(key_id, route, expired))
+            .values(created_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
+def _held(key_id: str, route: str, claim: Owned) -> tuple[Any, ...]:
+    """The row of ``claim``, while it is still in progress and not taken over."""
+    return (
+        IdempotentRequest.key == key_id,
+        IdempotentRequest.route == route,
+        IdempotentRequest.status == IN_PROGRESS,
+        IdempotentRequest.created_at == claim.at,
+    )
+
+
+def _reused() -> ApiProblem:
+    return ApiProblem(
+        422,
+        "Idempotency-Key đã dùng cho một yêu cầu khác; hãy dùng khóa mới cho yêu cầu mới.",
+        "This Idempotency-Key was used for a different request; use a new key.",
+        code="idempotency_key_reused",
+        errors=[
+            FieldError(
+                HEADER,
+                "Idempotency-Key đã dùng cho một yêu cầu khác.",
+                "This Idempotency-Key was used for a different request.",
+            )
+        ],
+    )
+
+
+def _complete(
+    uow: UnitOfWork, key_id: str, route: str, raw: str, response: Response, claim: Owned
+) -> None:
     answer = {
         "body": response.get_json(),
         "headers": {h: response.headers[h] for h in STORED_HEADERS if h in response.headers},
     }
     with uow.begin() as session:
-        row = session.scalars(
-            select(IdempotentRequest).where(
-                IdempotentRequest.key == key_id, IdempotentRequest.route == route
+        result = session.execute(
+            update(IdempotentRequest)
+            .where(*_held(key_id, route, claim))
+            .values(
+                status=response.status_code,
+                body={"sealed": _seal(json.dumps(answer).encode(), raw, route)},
+                headers={},
             )
-        ).one()
-        row.status = response.status_code
-        row.body = {"sealed": _seal(json.dumps(answer).encode(), raw, route)}
-        row.headers = {}
+            .execution_options(synchronize_session=False)
+        )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        log.warning(
+            "The claim on an Idempotency-Key of %s expired before its answer (%s) was ready; "
+            "API_IDEMPOTENCY_CLAIM_SECONDS may be too short.",
+            route,
+            response.status_code,
+        )
 
 
-def _release(uow: UnitOfWork, key_id: str, route: str) -> None:
+def _release(uow: UnitOfWork, key_id: str, route: str, claim: Owned) -> None:
     with uow.begin() as session:
         session.execute(
-            delete(IdempotentRequest).where(
-                IdempotentRequest.key == key_id,
-                IdempotentRequest.route == route,
-                IdempotentRequest.status == IN_PROGRESS,
-            )
+            delete(IdempotentRequest)
+            .where(*_held(key_id, route, claim))
+            .execution_options(synchronize_session=False)
         )
 
 
