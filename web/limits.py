@@ -1,4 +1,5 @@
-"""Rate limits on public POSTs (reports, replies, ratings), per client.
+"""Rate limits on public POSTs (reports, replies, ratings), per client: its address, or the name
+of the partner's API key that it sends (Open311).
 
 The counters live in ``RATELIMIT_STORAGE_URI`` — ``memory://`` for one process (the default and
 the tests), ``redis://127.0.0.1:6379`` when several web processes share the load, so that no
@@ -19,6 +20,8 @@ from limits.strategies import FixedWindowRateLimiter
 
 #: How often one client may send a report, a reply or a rating.
 PUBLIC_POST = "20 per hour; 5 per minute"
+#: How often one partner's system, by its API key and from any address, may send a report.
+API_KEY_POST = "60 per minute; 1000 per hour"
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
@@ -26,6 +29,11 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 def public_post_limit() -> str:
     """``PUBLIC_POST``, unless the application's ``RATELIMIT_PUBLIC_POST`` says otherwise."""
     return str(current_app.config.get("RATELIMIT_PUBLIC_POST", PUBLIC_POST))
+
+
+def api_key_limit() -> str:
+    """``API_KEY_POST``, unless the application's ``RATELIMIT_API_KEY`` says otherwise."""
+    return str(current_app.config.get("RATELIMIT_API_KEY", API_KEY_POST))
 
 
 def give_back() -> None:
