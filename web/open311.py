@@ -40,8 +40,9 @@ Routes (each answers JSON with ``.json`` or no suffix, XML with ``.xml``):
 Errors are GeoReport errors (an array of ``{code, description}``, Vietnamese descriptions) in the
 format of the request, not problem+json: this blueprint handles its own domain and HTTP errors,
 and an unknown path under the prefix is answered here too. Input that the use cases find invalid
-(422 elsewhere) is a 400 here, as in GeoReport v2. ``POST requests`` is rate limited per client
-like the portal's forms (``PUBLIC_POST``).
+(422 elsewhere) is a 400 here, as in GeoReport v2. ``POST requests`` is rate limited: with a valid
+key, per key (``RATELIMIT_API_KEY``, whatever address it comes from: a partner sends for many
+citizens); otherwise per client address like the portal's forms (``RATELIMIT_PUBLIC_POST``).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ from engine.services.lifecycle import NewReport
 from web import open311_output as output
 from web import open311_records as records
 from web.errors import TITLES_VI
-from web.limits import PUBLIC_POST, limiter
+from web.limits import api_key_limit, limiter, public_post_limit
 from web.runtime import lifecycle, snapshot
 
 open311 = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -80,6 +81,8 @@ MEDIA_URL_MAX = 500
 #: A service attribute's answer in a POST: ``attribute[code]`` or ``attribute[code][]``.
 ATTRIBUTE = re.compile(r"attribute\[(?P<code>[^\[\]]{1,60})\](?P<many>\[\])?")
 FMT = "<any(json, xml):fmt>"
+#: Where a request keeps the name of its valid API key (``None``: none), once looked up.
+PARTNER = "phananh.open311.partner"
 View = Callable[..., Response]
 
 SERVICE_NOTICE = (
@@ -198,8 +201,32 @@ def one_request(service_request_id: str, fmt: str) -> Response:
     return output.render(body, fmt, "service_requests")
 
 
+def _partner() -> str | None:
+    """The name of the valid ``api_key`` the request carries, if any; looked up once, for the
+    limits, which are counted before the view checks the key again."""
+    environ = request.environ
+    if PARTNER not in environ:
+        with lifecycle().uow.read() as session:
+            key = apikeys.check(session, request.values.get("api_key", "").strip())
+            environ[PARTNER] = key.name if key is not None else None
+    return environ[PARTNER]
+
+
+def _by_partner() -> str:
+    return f"api-key:{_partner()}"
+
+
+# Shared limits: one count for .json, .xml and no suffix.
 @_routes("/requests", methods=["POST"], endpoint="create_request")
-@limiter.shared_limit(PUBLIC_POST, scope="open311-post-requests")  # .json, .xml and none
+@limiter.shared_limit(
+    public_post_limit, scope="open311-post-requests", exempt_when=lambda: _partner() is not None
+)
+@limiter.shared_limit(
+    api_key_limit,
+    scope="open311-api-key",
+    key_func=_by_partner,
+    exempt_when=lambda: _partner() is None,
+)
 def create_request(fmt: str) -> Response:
     values = request.values
     life = lifecycle()

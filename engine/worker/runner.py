@@ -1,7 +1,8 @@
 """One worker: timed jobs, then every due outbox row, one at a time, until none is due.
 
 A pass (:meth:`Worker.run_once`) runs the timed jobs (:mod:`engine.worker.jobs`) in one
-transaction, then claims rows one by one (:func:`engine.worker.outbox.claim`): a notice is expanded
+transaction, forgets old ``Idempotency-Key`` answers (:mod:`engine.worker.housekeeping`, a bounded
+number per pass), then claims rows one by one (:func:`engine.worker.outbox.claim`): a notice is expanded
 into its deliveries and marked sent in one transaction (:mod:`engine.worker.notices`); a delivery
 is sent and then marked sent — or its failure counted, retried later with back-off, and parked
 after the last attempt. One row's failure never stops the pass. :meth:`Worker.run` repeats passes
@@ -30,7 +31,7 @@ from engine.calendar import WorkingCalendar
 from engine.config.snapshot import Snapshot
 from engine.store.db import UnitOfWork
 from engine.store.models import OutboxMessage
-from engine.worker import jobs, notices, outbox
+from engine.worker import housekeeping, jobs, notices, outbox
 from engine.worker.senders import DeliveryError, SmtpMailer, WebhookPoster, build_mail
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class RunSummary:
     webhooks: int = 0
     failed: int = 0
     parked: int = 0
+    purged: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -87,6 +89,8 @@ class Worker:
         poster: WebhookPoster | None = None,
         lease: timedelta = DEFAULT_LEASE,
         name: str | None = None,
+        idempotency_keep: timedelta = housekeeping.IDEMPOTENCY_KEEP,
+        purge_batch: int = housekeeping.PURGE_BATCH,
     ) -> None:
         env = os.environ if environ is None else environ
         self.uow = uow
@@ -97,6 +101,7 @@ class Worker:
         self.poster = poster
         self.reconfigure(snapshot)
         self.lease = lease
+        self.idempotency_keep, self.purge_batch = idempotency_keep, purge_batch
         self.name = name or worker_id()
         self.stopping = threading.Event()
         self._claims = itertools.count(1)
@@ -153,6 +158,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - the deliveries still run; the error is logged
             log.exception("phananh worker: timed jobs failed")
             summary.errors.append(f"timed jobs: {type(exc).__name__}: {exc}")
+        self._purge(summary)
         for _ in range(BATCH):
             if self.stopping.is_set():
                 break
@@ -161,6 +167,19 @@ class Worker:
                 break
             self.handle(row, summary)
         return summary
+
+    def _purge(self, summary: RunSummary) -> None:
+        """Forget old ``Idempotency-Key`` answers; a failure is logged and the pass goes on."""
+        try:
+            summary.purged = housekeeping.purge_idempotency(
+                self.uow, self.now(), self.idempotency_keep, self.purge_batch
+            )
+        except Exception as exc:  # noqa: BLE001 - the deliveries still run; the error is logged
+            log.exception("phananh worker: purging old Idempotency-Key answers failed")
+            summary.errors.append(f"purge: {type(exc).__name__}: {exc}")
+            return
+        if summary.purged:
+            log.info("phananh worker: %d old Idempotency-Key answers deleted", summary.purged)
 
     def _token(self) -> str:
         return f"{self.name}:{next(self._claims)}"

@@ -7,6 +7,9 @@ import json
 import os
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from werkzeug.test import TestResponse
 
 from engine.services.lifecycle import Lifecycle
 from engine.store.models import IdempotentRequest, Rating, Reply, Report
+from engine.worker import housekeeping
 from tests.web.test_api_support import (
     API,
     OpenApi,
@@ -30,6 +34,7 @@ from tests.web.test_api_support import (
     submit,
 )
 from tests.web.test_api_support import openapi as openapi  # noqa: F401  (fixture)
+from web.api import idempotency
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -126,10 +131,15 @@ def test_concurrent_first_requests_with_one_key_make_one_report(
 
 
 @pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-def test_concurrent_first_requests_make_one_report_on_postgresql(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_concurrent_first_requests_make_one_report_on_postgresql(tmp_path: Path) -> None:
     """PostgreSQL makes the later inserts wait for the first to commit, then refuses them."""
+    with postgres_app(tmp_path) as app:
+        race_for_one_key(app, app.extensions["phananh.lifecycle"])
+
+
+@contextmanager
+def postgres_app(folder: Path) -> Iterator[Flask]:
+    """An application on a schema of its own in ``TEST_DATABASE_URL``, dropped afterwards."""
     assert PG_URL is not None
     schema = f"phananh_api_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, poolclass=NullPool)
@@ -138,21 +148,20 @@ def test_concurrent_first_requests_make_one_report_on_postgresql(
     try:
         url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
         app = make_app(
-            tmp_path,
+            folder,
             DATABASE_URL=url.render_as_string(hide_password=False),
             RATELIMIT_PUBLIC_POST="1000 per minute",
         )
-        life = app.extensions["phananh.lifecycle"]
-        race_for_one_key(app, life)
-        life.uow.engine.dispose()
+        yield app
+        app.extensions["phananh.lifecycle"].uow.engine.dispose()
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
 
-def race_for_one_key(app: Flask, life: Lifecycle, threads: int = 8) -> None:
-    key, before = new_key(), count(life, Report)
+def race_for_one_key(app: Flask, life: Lifecycle, threads: int = 8, key: str | None = None) -> None:
+    key, before = key or new_key(), count(life, Report)
     answers: list[TestResponse] = []
     start = threading.Barrier(threads)
 
@@ -206,7 +215,9 @@ def test_a_request_still_in_progress_is_answered_409_after_waiting(
     assert count(life, Report) == before + 1
 
 
-def claim_row(app: Flask, life: Lifecycle, key: str) -> IdempotentRequest:
+def claim_row(
+    app: Flask, life: Lifecycle, key: str, at: datetime | None = None
+) -> IdempotentRequest:
     """The "in progress" claim of ``key`` for the report POST of :func:`post`."""
     from web.api import idempotency
 
@@ -220,7 +231,7 @@ def claim_row(app: Flask, life: Lifecycle, key: str) -> IdempotentRequest:
         status=idempotency.IN_PROGRESS,
         body={},
         headers={},
-        created_at=life.now(),
+        created_at=at or life.now(),
     )
 
 
@@ -229,8 +240,7 @@ def test_a_claim_left_in_progress_by_a_crash_does_not_block_its_key(
 ) -> None:
     """Before claims shared the report's transaction, a crash left one "in progress" for good."""
     key = new_key()
-    with life.uow.begin() as session:
-        session.add(claim_row(app, life, key))
+    claim_in_progress(app, life, key, life.now())
     before = count(life, Report)
     answer = post(client, key)
     assert answer.status_code == 201
@@ -295,8 +305,6 @@ def test_replies_and_ratings_are_idempotent_too(client: FlaskClient, life: Lifec
 
 
 def test_what_is_stored_keeps_no_secret_in_clear(client: FlaskClient, life: Lifecycle) -> None:
-    from web.api import idempotency
-
     key = new_key()
     body = post(client, key).get_json()
     with life.uow.read() as session:
@@ -347,16 +355,42 @@ def _report_id(life: Lifecycle, code: str) -> int:
 
 
 def test_old_answers_can_be_purged(client: FlaskClient, life: Lifecycle) -> None:
-    from datetime import timedelta
-
-    from web.api import idempotency
-
     key = new_key()
     first = post(client, key)
-    assert idempotency.purge(life.uow, timedelta(days=1), life.now()) == 0
+    assert housekeeping.purge_idempotency(life.uow, life.now(), timedelta(days=1)) == 0
     assert post(client, key).headers["Idempotent-Replayed"] == "true"
     later = life.now() + timedelta(days=2)
-    assert idempotency.purge(life.uow, timedelta(days=1), later) >= 1
+    assert housekeeping.purge_idempotency(life.uow, later, timedelta(days=1)) >= 1
     assert count(life, IdempotentRequest) == 0
     # Once forgotten, the key is new again (clients keep a key for one logical request only).
     assert post(client, key).json["code"] != first.json["code"]
+
+
+# -- a claim whose owner died --------------------------------------------------------------------
+
+
+def claim_in_progress(app: Flask, life: Lifecycle, key: str, at: datetime) -> None:
+    """The row an earlier version left, committed "in progress", when its process died."""
+    with life.uow.begin() as session:
+        session.add(claim_row(app, life, key, at))
+
+
+def test_concurrent_retries_of_an_abandoned_claim_make_one_report(
+    app: Flask, life: Lifecycle
+) -> None:
+    race_for_an_abandoned_claim(app, life)
+
+
+@pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+def test_concurrent_retries_of_an_abandoned_claim_make_one_report_on_postgresql(
+    tmp_path: Path,
+) -> None:
+    """Each retry deletes the abandoned row; the unique index then lets one new claim win."""
+    with postgres_app(tmp_path) as app:
+        race_for_an_abandoned_claim(app, app.extensions["phananh.lifecycle"])
+
+
+def race_for_an_abandoned_claim(app: Flask, life: Lifecycle) -> None:
+    key = new_key()
+    claim_in_progress(app, life, key, life.now())
+    race_for_one_key(app, life, key=key)

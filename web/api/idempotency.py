@@ -21,7 +21,8 @@ case's writes and the sealed answer, and commits them together.
 So a process killed at any point leaves either everything (the report and its stored answer: a
 retry is replayed) or nothing (a retry does the work): never a report without its answer, and
 never a claim "in progress" that blocks the key. A row left in progress by an earlier version of
-this module is taken over.
+this module is taken over. The worker deletes rows older than a day
+(:mod:`engine.worker.housekeeping`).
 
 What is stored is not a secret in clear: the key is stored as a hash, and the answer — which for a
 new report carries its tracking token, otherwise kept only as a hash — is sealed with a key derived
@@ -41,7 +42,6 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, current_app, jsonify, make_response, request
@@ -108,15 +108,6 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
 def not_replayed(response: Response) -> bool:
     """For the rate limiter: a replayed answer costs the client nothing."""
     return response.headers.get(REPLAYED) != "true"
-
-
-def purge(uow: UnitOfWork, older_than: timedelta, now: datetime) -> int:
-    """Forget answers older than ``older_than`` (for a periodic job); returns how many."""
-    with uow.begin() as session:
-        result = session.execute(
-            delete(IdempotentRequest).where(IdempotentRequest.created_at < now - older_than)
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # -- what makes two requests "the same" ----------------------------------------------------------

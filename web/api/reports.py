@@ -7,7 +7,9 @@ problem details in ``web.errors``; refusals of the input are ``ApiProblem`` (``w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import wraps
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, send_file, url_for
@@ -30,19 +32,25 @@ from web.api import api, inputs, staff, views
 from web.api.idempotency import TOKEN_HEADER, idempotent, not_replayed
 from web.api.inputs import ApiProblem, FieldError, bounded_int
 from web.auth import bearer_token
-from web.limits import PUBLIC_POST, limiter
+from web.limits import give_back, limiter, public_post_limit
 from web.runtime import lifecycle, snapshot
 
 REPORTER = Actor(REPORTER_IN_RECORD, Role.REPORTER)
 MAX_PAGE_SIZE = 100
 
 
-def public_post_limit() -> str:
-    """``PUBLIC_POST``, unless the application's ``RATELIMIT_PUBLIC_POST`` says otherwise."""
-    return str(current_app.config.get("RATELIMIT_PUBLIC_POST", PUBLIC_POST))
+def rate_limited(view: Callable[..., Response]) -> Callable[..., Response]:
+    """``RATELIMIT_PUBLIC_POST`` per client, counted when the request arrives (so that parallel
+    requests are limited too) and given back when the answer is an idempotent replay."""
 
+    @wraps(view)
+    def counted(**kwargs: Any) -> Response:
+        response = view(**kwargs)
+        if not not_replayed(response):
+            give_back()
+        return response
 
-rate_limited = limiter.limit(public_post_limit, deduct_when=not_replayed)
+    return limiter.limit(public_post_limit)(counted)
 
 
 # -- sending a report ----------------------------------------------------------------------------
