@@ -13,6 +13,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from engine.services.errors import DomainError
+from web.jsonbody import TooDeep
 
 MACHINE_PREFIXES = ("/api/", "/open311/")
 
@@ -87,6 +88,23 @@ def _http(error: HTTPException) -> Response | tuple[str, int]:
     ), status
 
 
+def _too_deep(error: TooDeep) -> Response | tuple[str, int]:
+    detail = (
+        f"Dữ liệu JSON gửi lên lồng nhau quá sâu (tối đa {error.limit} tầng mảng, đối tượng); "
+        "chưa có gì được ghi."
+    )
+    if wants_problem():
+        return problem(
+            400,
+            detail,
+            code="json_too_deep",
+            detail_en=f"The JSON body is nested too deeply (at most {error.limit} levels of arrays "
+            "and objects); nothing was saved.",
+        )
+    return render_template("error.html", status=400, message=detail), 400
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain)
+    app.register_error_handler(TooDeep, _too_deep)
     app.register_error_handler(HTTPException, _http)

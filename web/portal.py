@@ -373,12 +373,12 @@ def result(code: str) -> tuple[str, int]:
     return page("portal/result.html", report=report, ratings=RATINGS)
 
 
-@portal.get("/anh/<int:attachment_id>")
+@portal.get("/anh/<id:attachment_id>")
 def photo(attachment_id: int) -> Response:
     return _media(attachment_id, thumbnail=False)
 
 
-@portal.get("/anh/<int:attachment_id>/nho")
+@portal.get("/anh/<id:attachment_id>/nho")
 def thumbnail(attachment_id: int) -> Response:
     return _media(attachment_id, thumbnail=True)
 

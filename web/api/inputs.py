@@ -18,6 +18,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from engine.uploads import IncomingFile
 from engine.workflow import RATINGS
+from web.jsonbody import MAX_DEPTH, too_deep
 
 #: Longest value each text field takes (the database column's size).
 TEXT_LIMITS = {
@@ -240,6 +241,16 @@ def _extra(raw: Any, form: bool, errors: list[FieldError]) -> dict[str, Any]:
     if raw is None or raw == "":
         return {}
     if form and isinstance(raw, str) and len(raw) <= EXTRA_JSON_MAX:
+        if too_deep(raw):
+            errors.append(
+                FieldError(
+                    "extra",
+                    f"Thông tin riêng của lĩnh vực (extra) lồng nhau quá sâu (tối đa {MAX_DEPTH} "
+                    "tầng).",
+                    f"The field 'extra' is nested too deeply (at most {MAX_DEPTH} levels).",
+                )
+            )
+            return {}
         try:
             raw = json.loads(raw)
         except ValueError:

@@ -477,13 +477,13 @@ def record() -> Response:
 # -- pictures --------------------------------------------------------------------------------------
 
 
-@desk.get("/tep/<int:attachment_id>")
+@desk.get("/tep/<id:attachment_id>")
 @staff_required()
 def media(attachment_id: int) -> Response:
     return _media(attachment_id, thumbnail=False)
 
 
-@desk.get("/tep/<int:attachment_id>/nho")
+@desk.get("/tep/<id:attachment_id>/nho")
 @staff_required()
 def thumbnail(attachment_id: int) -> Response:
     return _media(attachment_id, thumbnail=True)
