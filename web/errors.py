@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from engine.services.errors import DomainError
+from engine.services.errors import DomainError, listed
 from web.jsonbody import TooDeep
 
 MACHINE_PREFIXES = ("/api/", "/open311/")
@@ -44,6 +44,7 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     detail_en: str | None = None,
 ) -> Response:
+    """Problem details listing at most ``LISTED_MAX`` errors; ``errors_omitted`` counts the rest."""
     body: dict[str, Any] = {
         "type": f"https://phananh.vn/problems/{code}",
         "title": TITLES_VI.get(status, "Lỗi"),
@@ -53,7 +54,9 @@ def problem(
     if detail_en:
         body["detail_en"] = detail_en
     if errors:
-        body["errors"] = errors
+        body["errors"], omitted = listed(errors)
+        if omitted:
+            body["errors_omitted"] = omitted
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"

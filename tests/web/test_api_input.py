@@ -163,6 +163,26 @@ def test_a_body_that_is_not_a_json_object_is_refused(client: FlaskClient) -> Non
     assert "text/plain" in is_problem(as_text, 415)["detail"]
 
 
+# -- many errors ---------------------------------------------------------------------------------
+
+
+def test_thousands_of_wrong_fields_get_an_answer_smaller_than_the_request(
+    client: FlaskClient, openapi: OpenApi
+) -> None:
+    """The first 50 errors are listed and the rest counted: an answer 20 times the request was a
+    way to make the service send out far more than it received."""
+    unknown = {f"khong_co_{i:05}": 1 for i in range(20_000)}
+    sent = json.dumps(road_report(sector="giao-thong-van-tai", extra=unknown)).encode()
+    response = client.post(f"{API}/reports", data=sent, content_type="application/json")
+    body = is_problem(response, 422, "extra.khong_co_00000")
+    assert len(body["errors"]) == 50 and body["errors_omitted"] == 19_950
+    assert "và 19950 mục khác" in body["detail"] and "and 19950 more" in body["detail_en"]
+    assert len(response.get_data()) < len(sent) // 4
+    openapi.check(response, "/reports", "post")
+    few = is_problem(client.post(f"{API}/reports", json={"phone": "1"}), 422)
+    assert "errors_omitted" not in few and "mục khác" not in few["detail"]
+
+
 # -- nesting -------------------------------------------------------------------------------------
 
 

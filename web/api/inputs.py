@@ -16,6 +16,7 @@ from typing import Any
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from engine.services.errors import joined
 from engine.uploads import IncomingFile
 from engine.workflow import RATINGS
 from web.jsonbody import MAX_DEPTH, too_deep
@@ -100,11 +101,11 @@ class ApiProblem(Exception):
 
 
 def invalid(errors: list[FieldError]) -> ApiProblem:
-    """422 naming every field that is wrong."""
+    """422 naming every field that is wrong (the answer lists the first ``LISTED_MAX``)."""
     return ApiProblem(
         422,
-        "Dữ liệu gửi lên chưa hợp lệ: " + " ".join(e.message for e in errors),
-        "The request is not valid: " + " ".join(e.message_en for e in errors),
+        "Dữ liệu gửi lên chưa hợp lệ: " + joined([e.message for e in errors], "vi"),
+        "The request is not valid: " + joined([e.message_en for e in errors], "en"),
         code="invalid_input",
         errors=errors,
     )

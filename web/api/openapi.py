@@ -680,6 +680,10 @@ def _schemas(snap: Snapshot) -> dict[str, Any]:
                 "detail": {"type": "string", "description": "Chi tiết tiếng Việt"},
                 "detail_en": {"type": "string"},
                 "errors": {"type": "array", "items": _ref("schemas", "FieldError")},
+                "errors_omitted": {
+                    "type": "integer",
+                    "description": "Số lỗi không liệt kê (chỉ liệt kê 50 lỗi đầu)",
+                },
             },
         },
     }
