@@ -110,3 +110,12 @@ def test_an_id_within_range_still_reaches_the_page(app: Flask) -> None:
     assert app.test_client().get(f"{API}/photos/{2**31 - 1}").status_code == 404
     own = signed_in(app).get(f"/admin/nguoi-dung/{app.config['TEST_ADMIN_ID']}/")
     assert own.status_code == 200
+
+
+@pytest.mark.parametrize("page", [str(2**63), "9" * 30])
+@pytest.mark.parametrize("path", ["/ket-qua", "/ban-xu-ly/cong-bo-thong-tin", "/ban-xu-ly/nhat-ky"])
+def test_a_page_number_too_large_shows_a_page(app: Flask, path: str, page: str) -> None:
+    """A page past the end is the last page (or an empty one), not an offset the database
+    cannot hold."""
+    response = signed_in(app).get(path, query_string={"trang": page})
+    assert response.status_code == 200
