@@ -19,6 +19,8 @@ MAX_DEPTH = 32
 
 _STRUCTURE = re.compile(rb'\\.|["\[\]{}]', re.DOTALL)
 _OPENERS = (ord("["), ord("{"))
+_BACKSLASH = ord("\\")
+_CHUNK = 64 * 1024
 
 
 class TooDeep(Exception):
@@ -32,24 +34,37 @@ class TooDeep(Exception):
 def too_deep(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
     """Whether ``text`` nests arrays and objects (outside strings) deeper than ``limit``.
 
-    Fewer openers than ``limit`` cannot nest deeper, so most bodies are answered by counting.
+    Fewer openers than ``limit`` cannot nest deeper, so most bodies are answered by counting. The
+    rest is read in chunks, so that a body of nothing but brackets is refused after its first.
     """
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     if data.count(b"[") + data.count(b"{") <= limit:
         return False
-    depth, in_string = 0, False
-    for token in _STRUCTURE.findall(data):
-        if token == b'"':
-            in_string = not in_string
-        elif in_string or len(token) == 2:  # a bracket inside a string, or an escape
-            continue
-        elif token[0] in _OPENERS:
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
+    depth, in_string, start = 0, False, 0
+    while start < len(data):
+        end = _chunk_end(data, start)
+        for token in _STRUCTURE.findall(data, start, end):
+            if token == b'"':
+                in_string = not in_string
+            elif in_string or len(token) == 2:  # a bracket inside a string, or an escape
+                continue
+            elif token[0] in _OPENERS:
+                depth += 1
+                if depth > limit:
+                    return True
+            else:
+                depth -= 1
+        start = end
     return False
+
+
+def _chunk_end(data: bytes, start: int) -> int:
+    """Where a chunk from ``start`` may end: after a byte that is not a backslash, so that no
+    escape (a backslash and the byte after it) is cut in two."""
+    end = min(len(data), start + _CHUNK)
+    while end < len(data) and data[end - 1] == _BACKSLASH:
+        end += 1
+    return end
 
 
 class BoundedRequest(Request):
