@@ -274,7 +274,7 @@ class UsersView(_Guarded, BaseView):
 
     # -- one account -------------------------------------------------------------------------------
 
-    @expose("/<int:user_id>/")
+    @expose("/<id:user_id>/")
     def account(self, user_id: int) -> Any:
         return self._account_page(user_id)
 
@@ -311,7 +311,7 @@ class UsersView(_Guarded, BaseView):
         )
         return page, status
 
-    @expose("/<int:user_id>/sua", methods=("POST",))
+    @expose("/<id:user_id>/sua", methods=("POST",))
     def change(self, user_id: int) -> Any:
         staff, config = _staff(), _Config()
         typed = {name: _form(name) for name in ("ho_ten", "vai_tro", "co_quan")}
@@ -351,7 +351,7 @@ class UsersView(_Guarded, BaseView):
             flash(f"Đã lưu tài khoản '{username}': {what}.", "success")
         return redirect(url_for(".account", user_id=user_id))
 
-    @expose("/<int:user_id>/mat-khau", methods=("POST",))
+    @expose("/<id:user_id>/mat-khau", methods=("POST",))
     def password(self, user_id: int) -> Any:
         password = request.form.get("mat_khau") or ""
         errors: dict[str, str] = {}
@@ -380,7 +380,7 @@ class UsersView(_Guarded, BaseView):
         )
         return redirect(url_for(".account", user_id=user_id))
 
-    @expose("/<int:user_id>/<action>", methods=("POST",))
+    @expose("/<id:user_id>/<action>", methods=("POST",))
     def act(self, user_id: int, action: str) -> Any:
         """The one-button changes: ``ngung``, ``mo-lai``, ``mo-khoa``, ``dat-lai-2fa``,
         ``thu-hoi-ma``."""

@@ -97,7 +97,7 @@ class VersionsView(_Guarded, BaseView):
             "admin/phananh_versions.html", rows=rows, status_vi=configstore.STATUS_VI
         )
 
-    @expose("/<int:version_id>/khoi-phuc", methods=("POST",))
+    @expose("/<id:version_id>/khoi-phuc", methods=("POST",))
     def rollback(self, version_id: int) -> Any:
         staff = _staff()
         reason = (request.form.get("ly_do") or "").strip()
@@ -125,7 +125,7 @@ class VersionsView(_Guarded, BaseView):
         flash(f"Đã khôi phục phiên bản {version_id} thành phiên bản mới {new_id}.", "success")
         return redirect(url_for(".index"))
 
-    @expose("/<int:version_id>/huy-lich", methods=("POST",))
+    @expose("/<id:version_id>/huy-lich", methods=("POST",))
     def cancel(self, version_id: int) -> Any:
         """Withdraw a version scheduled for later, before its time comes."""
         _staff()

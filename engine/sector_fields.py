@@ -30,7 +30,7 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.config.snapshot import CHOICE_TYPES, Sector, SectorField
-from engine.services.errors import InvalidInput
+from engine.services.errors import InvalidInput, joined
 
 #: How a problem names its field, for every channel (``extra.loai_o_nhiem``).
 FIELD_PREFIX = "extra."
@@ -78,8 +78,8 @@ class InvalidExtra(InvalidInput):
 
     def __init__(self, problems: Sequence[FieldProblem]) -> None:
         super().__init__(
-            " ".join(p.message_vi for p in problems),
-            " ".join(p.message_en for p in problems),
+            joined([p.message_vi for p in problems], "vi"),
+            joined([p.message_en for p in problems], "en"),
             field=problems[0].field,
         )
         self.problems = tuple(problems)
@@ -326,9 +326,10 @@ def _choices(field: SectorField, raw: Any) -> tuple[Any, FieldProblem | None]:
     if unknown:
         return None, _problem(
             field,
-            f"{field.label}: '{', '.join(unknown)}' không có trong danh sách; chọn trong "
-            f"{options_vi}.",
-            f"{_label_en(field)}: '{', '.join(unknown)}' is not one of: {', '.join(codes)}.",
+            f"{field.label}: '{joined(unknown, 'vi', ', ')}' không có trong danh sách; chọn "
+            f"trong {options_vi}.",
+            f"{_label_en(field)}: '{joined(unknown, 'en', ', ')}' is not one of: "
+            f"{', '.join(codes)}.",
         )
     if field.type == "choice":
         return next(iter(chosen)), None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.config.snapshot import Bounds, PortalConfig
-from engine.media import MediaLimits, MediaRefused, check_batch, clean_photo, sha256_hex
+from engine.media import MediaLimits, MediaRefused, prepare_batch, sha256_hex
 
 __all__ = ["IncomingFile", "MediaRefused", "MediaStore", "StoredFile", "accept", "limits_of"]
 
@@ -79,14 +79,11 @@ def limits_of(portal: PortalConfig) -> MediaLimits:
 def accept(
     files: Sequence[IncomingFile], portal: PortalConfig, store: MediaStore
 ) -> list[StoredFile]:
-    """Check every file first (all or nothing), then clean and store them."""
-    limits = limits_of(portal)
-    batch = [(f.data, f.filename, f.content_type) for f in files]
-    inspected = check_batch(batch, limits)
+    """Check and clean every file first (all or nothing, each photo decoded once), then store."""
+    prepared = prepare_batch([(f.data, f.filename) for f in files], limits_of(portal))
     stored = []
-    for incoming, found in zip(files, inspected, strict=True):
-        if found.kind == "photo":
-            cleaned = clean_photo(incoming.data, limits, incoming.filename)
+    for incoming, (found, cleaned) in zip(files, prepared, strict=True):
+        if cleaned is not None:
             extension = _extension(cleaned.content_type)
             path = store.put(cleaned.data, extension)
             thumbnail = store.put(cleaned.thumbnail, "jpg")

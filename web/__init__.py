@@ -20,10 +20,12 @@ from engine.store import database_url
 from web import auth, errors, formatting, ops, request_log, runtime, security
 from web.api import api
 from web.desk import desk
+from web.jsonbody import BoundedRequest
 from web.limits import limiter
 from web.open311 import open311
 from web.portal import portal
 from web.public import public
+from web.routing import RowId
 
 csrf = CSRFProtect()
 
@@ -40,6 +42,8 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     """
     _refuse_production_without_secret(settings or {})
     app = Flask(__name__)
+    app.request_class = BoundedRequest
+    app.url_map.converters["id"] = RowId  # before any route that uses it is added
     app.config.update(
         CONFIG_DIR=os.environ.get("PHANANH_CONFIG", str(DEFAULT_DIRECTORY)),
         DATABASE_URL=database_url(),

@@ -12,7 +12,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from engine.services.errors import DomainError
+from engine.services.errors import DomainError, listed
+from web.jsonbody import TooDeep
 
 MACHINE_PREFIXES = ("/api/", "/open311/")
 
@@ -43,6 +44,7 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     detail_en: str | None = None,
 ) -> Response:
+    """Problem details listing at most ``LISTED_MAX`` errors; ``errors_omitted`` counts the rest."""
     body: dict[str, Any] = {
         "type": f"https://phananh.vn/problems/{code}",
         "title": TITLES_VI.get(status, "Lỗi"),
@@ -52,7 +54,9 @@ def problem(
     if detail_en:
         body["detail_en"] = detail_en
     if errors:
-        body["errors"] = errors
+        body["errors"], omitted = listed(errors)
+        if omitted:
+            body["errors_omitted"] = omitted
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"
@@ -87,6 +91,23 @@ def _http(error: HTTPException) -> Response | tuple[str, int]:
     ), status
 
 
+def _too_deep(error: TooDeep) -> Response | tuple[str, int]:
+    detail = (
+        f"Dữ liệu JSON gửi lên lồng nhau quá sâu (tối đa {error.limit} tầng mảng, đối tượng); "
+        "chưa có gì được ghi."
+    )
+    if wants_problem():
+        return problem(
+            400,
+            detail,
+            code="json_too_deep",
+            detail_en=f"The JSON body is nested too deeply (at most {error.limit} levels of arrays "
+            "and objects); nothing was saved.",
+        )
+    return render_template("error.html", status=400, message=detail), 400
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain)
+    app.register_error_handler(TooDeep, _too_deep)
     app.register_error_handler(HTTPException, _http)

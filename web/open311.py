@@ -60,7 +60,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from engine import apikeys, sector_fields
 from engine.config.snapshot import Sector
-from engine.services.errors import DomainError, Forbidden
+from engine.services.errors import DomainError, Forbidden, joined
 from engine.services.lifecycle import NewReport
 from web import open311_output as output
 from web import open311_records as records
@@ -100,7 +100,7 @@ class GeoReportError(Exception):
     """A refusal with one or more reasons, answered as a GeoReport error list."""
 
     def __init__(self, status: int, descriptions: list[str]) -> None:
-        super().__init__("; ".join(descriptions))
+        super().__init__(joined(descriptions, "vi", "; "))
         self.status = status
         self.descriptions = descriptions
 

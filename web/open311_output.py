@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from flask import Response
+
+from engine.services.errors import listed
 
 FORMATS = ("json", "xml")
 MIMETYPES = {"json": "application/json", "xml": "text/xml"}
@@ -51,9 +53,14 @@ def render(data: Any, fmt: str, root: str, *, status: int = 200) -> Response:
     return Response(body.encode("utf-8"), status=status, mimetype=MIMETYPES[fmt])
 
 
-def errors(status: int, descriptions: Iterable[str], fmt: str) -> Response:
-    """A GeoReport error answer: one ``{code, description}`` per description."""
-    body = [{"code": status, "description": text} for text in descriptions]
+def errors(status: int, descriptions: Sequence[str], fmt: str) -> Response:
+    """A GeoReport error answer: one ``{code, description}`` per description, the first
+    ``LISTED_MAX`` of them, then one that counts the rest."""
+    shown, rest = listed(descriptions)
+    texts = list(shown)
+    if rest:
+        texts.append(f"Và {rest} lỗi khác không được liệt kê.")
+    body = [{"code": status, "description": text} for text in texts]
     return render(body, fmt, "errors", status=status)
 
 

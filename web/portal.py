@@ -61,6 +61,7 @@ from web import i18n
 from web.limits import PUBLIC_POST, limiter
 from web.media import send_stored
 from web.portal_forms import AdditionForm, RatingForm, ReplyForm, ReportForm
+from web.routing import page_number
 from web.runtime import lifecycle, snapshot
 from web.security import page_headers
 
@@ -348,7 +349,7 @@ def _filters() -> tuple[Filters, dict[str, str]]:
 def results() -> tuple[str, int]:
     snap, life = snapshot(), lifecycle()
     filters, problems = _filters()
-    number = max(1, request.args.get("trang", 1, type=int) or 1)
+    number = page_number(request.args)
     with life.uow.read() as db:
         found = published_reports(db, snap, filters, number, snap.portal.page_size)
     kept = {k: v for k, v in request.args.items() if k not in ("trang", "lang") and v}
@@ -373,12 +374,12 @@ def result(code: str) -> tuple[str, int]:
     return page("portal/result.html", report=report, ratings=RATINGS)
 
 
-@portal.get("/anh/<int:attachment_id>")
+@portal.get("/anh/<id:attachment_id>")
 def photo(attachment_id: int) -> Response:
     return _media(attachment_id, thumbnail=False)
 
 
-@portal.get("/anh/<int:attachment_id>/nho")
+@portal.get("/anh/<id:attachment_id>/nho")
 def thumbnail(attachment_id: int) -> Response:
     return _media(attachment_id, thumbnail=True)
 

@@ -297,7 +297,7 @@ class PortalConfig:
     max_files: int = 6
     max_photo_bytes: int = 10 * 1024 * 1024
     max_video_bytes: int = 50 * 1024 * 1024
-    max_pixels: int = 40_000_000
+    max_pixels: int = 24_000_000
     content_max_chars: int = 5000
     page_size: int = 20
 

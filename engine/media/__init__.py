@@ -4,7 +4,8 @@
   applies the size and pixel limits, decodes photos completely and reads their EXIF location and
   capture time, and checks a video's container; ``check_batch`` does it for a report's files.
 * ``clean_photo`` makes the photo that is stored and served: re-encoded from its pixels, upright,
-  downscaled, with no EXIF/GPS, XMP, ICC profile or text left (see ``engine.media.photo``).
+  downscaled, with no EXIF/GPS, XMP, ICC profile or text left (see ``engine.media.photo``);
+  ``prepare_batch`` inspects a report's files and cleans its photos, decoding each photo once.
 * Videos are stored as sent, metadata included (see ``engine.media.video`` for why).
 * ``sha256_hex`` / ``storage_name`` name what is stored by its content.
 
@@ -26,7 +27,7 @@ from .model import (
     storage_name,
 )
 from .photo import clean_photo
-from .upload import check_batch, inspect_upload
+from .upload import check_batch, inspect_upload, prepare_batch
 
 __all__ = [
     "EXTENSIONS",
@@ -39,6 +40,7 @@ __all__ = [
     "default_photo_types",
     "display_name",
     "inspect_upload",
+    "prepare_batch",
     "sha256_hex",
     "storage_name",
 ]

@@ -54,7 +54,7 @@ class MediaLimits:
     max_photo_bytes: int = 10 * MB
     max_video_bytes: int = 50 * MB
     #: Width × height, read from the header before any pixel is decoded.
-    max_pixels: int = 40_000_000
+    max_pixels: int = 24_000_000
     #: Longest side of a stored photo; larger ones are downscaled by ``clean_photo``.
     max_side: int = 2560
     #: Longest side of a thumbnail.

@@ -1,4 +1,4 @@
-"""Photos: opened with Pillow's decompression-bomb guard, fully decoded, then re-encoded clean.
+"""Photos: their pixel count checked from the header, fully decoded, then re-encoded clean.
 
 Why re-encode rather than delete tags: EXIF (with GPS and the phone's serial numbers), XMP, IPTC,
 ICC profiles, PNG text chunks and JPEG comments each live in a different place in each format, and
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image
 
 from .checks import classify, damaged
 from .model import (
@@ -55,13 +55,26 @@ THUMBNAIL_QUALITY = 80
 
 _PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 
-# Image.MAX_IMAGE_PIXELS and the warning filters are process-wide, so everything that reads the
-# uploaded file itself (header, EXIF, pixels, orientation) runs under one lock: two uploads with
-# different limits cannot mix theirs, and Pillow's warnings about a citizen's broken EXIF are
-# recorded and dropped instead of reaching the log (or failing under ``-W error``). Photos are
-# therefore decoded one at a time per process — at most 40 MP, a fraction of a second each, for
-# a service that receives a few reports a minute. Resizing and encoding run outside the lock.
-_GUARD_LOCK = threading.Lock()
+# Pillow reports a citizen's broken EXIF (and a header over its own bomb limit) as warnings, and
+# the warning filters are process-wide: reading the header and the EXIF runs under one lock so
+# that those warnings are recorded and dropped instead of reaching the log (or failing under
+# ``-W error``). That is a few milliseconds per photo; decoding the pixels and everything after
+# it run outside the lock, so photos uploaded at the same time are decoded side by side.
+# Pillow's own ``Image.MAX_IMAGE_PIXELS`` is never changed: the limit is checked here, from the
+# header, before a single pixel is decoded.
+_READING_LOCK = threading.Lock()
+
+#: EXIF orientation → the transposition that turns the pixels upright.
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_ORIENTATION = 0x0112
 
 _GPS_LATITUDE_REF, _GPS_LATITUDE, _GPS_LONGITUDE_REF, _GPS_LONGITUDE = 1, 2, 3, 4
 _DATETIME_ORIGINAL, _DATETIME_DIGITIZED = 0x9003, 0x9004
@@ -97,16 +110,11 @@ def _too_many_pixels(name: str, limits: MediaLimits, size: tuple[int, int] | Non
 
 
 @contextmanager
-def _pixel_guard(max_pixels: int) -> Iterator[list[warnings.WarningMessage]]:
-    """Pillow's bomb guard set to ``max_pixels``; yields every warning raised inside."""
-    with _GUARD_LOCK, warnings.catch_warnings(record=True) as caught:
+def _reading() -> Iterator[list[warnings.WarningMessage]]:
+    """The reading lock, with every warning raised inside recorded (and so not shown)."""
+    with _READING_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        saved = Image.MAX_IMAGE_PIXELS
-        Image.MAX_IMAGE_PIXELS = max_pixels
-        try:
-            yield caught
-        finally:
-            Image.MAX_IMAGE_PIXELS = saved
+        yield caught
 
 
 @dataclass(frozen=True)
@@ -130,28 +138,32 @@ def open_photo(data: bytes, found: Sniffed, name: str, limits: MediaLimits) -> O
         fmt = pillow_heic_format()
     if fmt is None:  # pragma: no cover - classify() lets through only types with a format
         raise damaged(name, found, "không có bộ giải mã", "there is no decoder for it")
-    with _pixel_guard(limits.max_pixels) as caught:
+    with _reading():
         try:
             image = Image.open(io.BytesIO(data), formats=[fmt])
-        except Image.DecompressionBombError:
+        except Image.DecompressionBombError:  # past twice Pillow's own limit
             raise _too_many_pixels(name, limits, None) from None
         except Exception:  # any parser failure means the same thing: not a readable image
             raise damaged(name, found, *_UNREADABLE) from None
-        bomb = any(issubclass(w.category, Image.DecompressionBombWarning) for w in caught)
-        if bomb or image.width * image.height > limits.max_pixels:
-            raise _too_many_pixels(name, limits, image.size)
+    if image.width * image.height > limits.max_pixels:
+        raise _too_many_pixels(name, limits, image.size)
+    try:
+        image.load()
+    except Exception:
+        raise damaged(name, found, *_UNREADABLE) from None
+    with _reading():
         gps, taken_at = read_exif(image)
-        try:
-            image.load()
-        except Image.DecompressionBombError:
-            raise _too_many_pixels(name, limits, image.size) from None
-        except Exception:
-            raise damaged(name, found, *_UNREADABLE) from None
-        try:
-            upright = ImageOps.exif_transpose(image) or image
-        except Exception:  # an orientation tag that does not parse: leave the pixels as they are
-            upright = image
+        orientation = _orientation(image)
+    upright = image.transpose(_UPRIGHT[orientation]) if orientation in _UPRIGHT else image
     return OpenedPhoto(upright, gps, taken_at)
+
+
+def _orientation(image: Image.Image) -> int | None:
+    try:
+        value = image.getexif().get(_ORIENTATION)
+    except Exception:  # EXIF that does not parse: leave the pixels as they are
+        return None
+    return value if isinstance(value, int) else None
 
 
 # --- EXIF ---------------------------------------------------------------------------------------
@@ -320,10 +332,25 @@ def clean_photo(data: bytes, limits: MediaLimits, filename: str = "") -> Cleaned
             name,
             "type_not_accepted",
         )
-    image = open_photo(data, found, name, limits).image
+    return cleaned(open_photo(data, found, name, limits).image, found, limits)
+
+
+#: Modes that resample well as they are: downscaled first, before any conversion copies them.
+_RESAMPLED_AS_IS = ("L", "RGB", "RGBA")
+
+
+def cleaned(image: Image.Image, found: Sniffed, limits: MediaLimits) -> CleanedPhoto:
+    """What :func:`clean_photo` stores, from a photo :func:`open_photo` has already decoded.
+
+    ``image`` is downscaled in place when its mode allows, so that its full-size pixels are let go
+    at once rather than copied by each conversion.
+    """
     keep_png = found.content_type == "image/png"
+    side = (limits.max_side, limits.max_side)
+    if image.mode in _RESAMPLED_AS_IS and "transparency" not in image.info:
+        image.thumbnail(side, Image.Resampling.LANCZOS)
     image = _normalised(image, keep_alpha=keep_png)
-    image.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS)
+    image.thumbnail(side, Image.Resampling.LANCZOS)
     stored = _fresh(image)
 
     thumbnail = _flatten(stored).copy()  # copied: _flatten returns an L/RGB image as it is

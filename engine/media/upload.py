@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .checks import classify, damaged
-from .model import EXTENSIONS, Inspected, MediaLimits, MediaRefused, display_name
-from .photo import open_photo
+from .model import EXTENSIONS, CleanedPhoto, Inspected, MediaLimits, MediaRefused, display_name
+from .photo import OpenedPhoto, cleaned, open_photo
+from .sniff import Sniffed
 from .video import check_video
 
 
@@ -25,6 +26,13 @@ def inspect_upload(
     container structure is checked (see ``engine.media.video``); it is stored as sent.
     """
     del declared_type  # never trusted: see the docstring
+    return _inspected(data, filename, limits)[0]
+
+
+def _inspected(
+    data: bytes, filename: str, limits: MediaLimits
+) -> tuple[Inspected, Sniffed, OpenedPhoto | None]:
+    """What :func:`inspect_upload` answers, with what was sniffed and the decoded photo."""
     name = display_name(filename)
     found = classify(data, name, limits)
     content_type = found.content_type or ""
@@ -32,15 +40,16 @@ def inspect_upload(
         reason = check_video(data, content_type)
         if reason is not None:
             raise damaged(name, found, *reason)
-        return Inspected(
+        video = Inspected(
             kind="video",
             content_type=content_type,
             extension=EXTENSIONS[content_type],
             size=len(data),
             filename=name,
         )
+        return video, found, None
     photo = open_photo(data, found, name, limits)
-    return Inspected(
+    inspected = Inspected(
         kind="photo",
         content_type=content_type,
         extension=EXTENSIONS[content_type],
@@ -51,15 +60,11 @@ def inspect_upload(
         taken_at=photo.taken_at,
         filename=name,
     )
+    return inspected, found, photo
 
 
-def check_batch(
-    files: Sequence[tuple[bytes, str, str | None]], limits: MediaLimits
-) -> list[Inspected]:
-    """Every file of one report inspected, in order; the first refusal is raised.
-
-    More than ``max_files`` is refused before any file is opened.
-    """
+def _count(files: Sequence[object], limits: MediaLimits) -> None:
+    """More than ``max_files`` is refused before any file is opened."""
     if len(files) > limits.max_files:
         raise MediaRefused(
             f"Mỗi phản ánh chỉ được gửi tối đa {limits.max_files} tệp ảnh/video; "
@@ -69,4 +74,31 @@ def check_batch(
             "",
             "too_many_files",
         )
+
+
+def check_batch(
+    files: Sequence[tuple[bytes, str, str | None]], limits: MediaLimits
+) -> list[Inspected]:
+    """Every file of one report inspected, in order; the first refusal is raised.
+
+    More than ``max_files`` is refused before any file is opened.
+    """
+    _count(files, limits)
     return [inspect_upload(data, name, declared, limits) for data, name, declared in files]
+
+
+def prepare_batch(
+    files: Sequence[tuple[bytes, str]], limits: MediaLimits
+) -> list[tuple[Inspected, CleanedPhoto | None]]:
+    """Every file of one report inspected and each photo cleaned, decoding each photo once.
+
+    The first refusal is raised, so nothing need be stored before all files are known good; a
+    photo's full-size pixels are let go as soon as its clean copy is made.
+    """
+    _count(files, limits)
+    prepared: list[tuple[Inspected, CleanedPhoto | None]] = []
+    for data, name in files:
+        inspected, found, photo = _inspected(data, name, limits)
+        prepared.append((inspected, cleaned(photo.image, found, limits) if photo else None))
+        del photo
+    return prepared

@@ -6,6 +6,29 @@ them as one line. Raising any of them rolls the unit of work back: nothing is wr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+#: How many problems one answer lists; the rest are only counted, so that a request naming
+#: thousands of wrong fields gets an answer about its own size, not twenty times larger.
+LISTED_MAX = 50
+
+
+def listed(items: Sequence[T]) -> tuple[Sequence[T], int]:
+    """The first :data:`LISTED_MAX` of ``items``, and how many are left out."""
+    return items[:LISTED_MAX], max(0, len(items) - LISTED_MAX)
+
+
+def joined(texts: Sequence[str], lang: str, separator: str = " ") -> str:
+    """The first :data:`LISTED_MAX` texts joined, then how many more there are, in ``lang``."""
+    shown, rest = listed(texts)
+    text = separator.join(shown)
+    if rest:
+        text += f" (và {rest} mục khác)" if lang == "vi" else f" (and {rest} more)"
+    return text
+
 
 class DomainError(Exception):
     """Base of every refusal a use case can give. ``status`` is the HTTP status it maps to."""

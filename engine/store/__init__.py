@@ -2,6 +2,7 @@
 
 from engine.store.db import UnitOfWork, database_url, make_engine
 from engine.store.models import (
+    MAX_ID,
     ApiKey,
     ApiToken,
     Attachment,
@@ -22,6 +23,7 @@ from engine.store.models import (
 )
 
 __all__ = [
+    "MAX_ID",
     "ApiKey",
     "ApiToken",
     "Attachment",

@@ -37,6 +37,11 @@ NAMING = {
 }
 
 
+#: The largest id a table's key holds on every database the service runs on: PostgreSQL's
+#: ``integer`` (SQLite's keys reach 2**63 - 1). A larger id names no row and must not reach a query.
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON}

@@ -251,6 +251,23 @@ def test_portal_file_is_optional_and_checked_when_present(conf: Path) -> None:
     assert defaults.bounds is None and defaults.max_files == 6
 
 
+def test_the_pixel_limit_is_set_in_portal_yaml_within_the_schema(conf: Path) -> None:
+    """24 MP by default (a phone takes 12); a province may change it, up to 50 MP, because
+    decoding costs about 13 bytes of memory per pixel."""
+    assert load(conf).portal.max_pixels == 24_000_000
+    edit(conf / "portal.yaml", "max_megapixels: 24", "max_megapixels: 16")
+    assert load(conf).portal.max_pixels == 16_000_000
+    line = edit(conf / "portal.yaml", "max_megapixels: 16", "max_megapixels: 100")
+    error = only(errors_of(conf), "100")
+    assert (Path(error.file).name, error.path, error.line) == (
+        "portal.yaml",
+        "media.max_megapixels",
+        line,
+    )
+    (conf / "portal.yaml").unlink()
+    assert load(conf).portal.max_pixels == 24_000_000
+
+
 def test_portal_map_centre_must_be_inside_the_province(conf: Path) -> None:
     edit(conf / "portal.yaml", "center: [10.05, 106.25]", "center: [21.03, 105.85]")
     assert only(errors_of(conf), "outside the province's bounds").path == "map.center"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageFile
 from PIL.TiffImagePlugin import IFDRational
 
 from engine.media import (
@@ -60,7 +62,7 @@ def test_default_limits() -> None:
         10 * 1024 * 1024,
         50 * 1024 * 1024,
     )
-    assert (LIMITS.max_pixels, LIMITS.max_side, LIMITS.thumbnail_side) == (40_000_000, 2560, 320)
+    assert (LIMITS.max_pixels, LIMITS.max_side, LIMITS.thumbnail_side) == (24_000_000, 2560, 320)
     assert LIMITS.photo_types[:3] == ("image/jpeg", "image/png", "image/webp")
     assert LIMITS.video_types == ("video/mp4", "video/quicktime", "video/webm", "video/3gpp")
     # HEIC only where a Pillow plug-in can open it (not on a plain Pillow install).
@@ -214,7 +216,57 @@ def test_a_64_megapixel_header_is_refused_before_decoding() -> None:
     assert time.perf_counter() - start < 0.5  # nothing of 8000 × 8000 was decoded
     assert error.code == "too_many_pixels"
     assert "8000 × 8000" in error.message_en and "64 megapixels" in error.message_en
-    assert "40 megapixel" in error.message_vi
+    assert "24 megapixel" in error.message_vi
+
+
+def test_a_39_7_megapixel_png_of_a_few_kilobytes_is_refused_by_default() -> None:
+    """Such a file cost 512 MB and seconds to decode; by default it is refused from its header."""
+    error = refused(samples.huge_header_png(7720, 5140), "nho-ma-lon.png")
+    assert error.code == "too_many_pixels"
+    assert "7720 × 5140" in error.message_vi and "39,7 megapixel" in error.message_vi
+
+
+def test_pixels_are_counted_from_the_header_before_any_is_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decoded: list[tuple[int, int]] = []
+    load = ImageFile.ImageFile.load
+
+    def counting(image: ImageFile.ImageFile) -> Any:
+        decoded.append(image.size)
+        return load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", counting)
+    for data in (samples.png(size=(100, 60)), samples.jpeg(size=(100, 60))):
+        assert refused(data, "a", replace(LIMITS, max_pixels=5_999)).code == "too_many_pixels"
+    assert decoded == []
+
+
+def test_a_photo_being_decoded_does_not_hold_up_another(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decoding runs outside the lock that guards Pillow's warnings: one large upload no longer
+    makes every other upload of the process wait for it."""
+    decoding, finish = threading.Event(), threading.Event()
+    load = ImageFile.ImageFile.load
+
+    def held_up(image: ImageFile.ImageFile) -> Any:
+        if image.size == (61, 41) and not decoding.is_set():
+            decoding.set()
+            finish.wait(timeout=30)
+        return load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", held_up)
+    slow = threading.Thread(target=clean_photo, args=(samples.png(size=(61, 41)), LIMITS))
+    slow.start()
+    assert decoding.wait(timeout=30)
+    done: list[CleanedPhoto] = []
+    other = threading.Thread(target=lambda: done.append(clean_photo(samples.jpeg(), LIMITS)))
+    other.start()
+    other.join(timeout=30)  # returns at once unless the other photo waits for the first
+    finished_meanwhile = bool(done)
+    finish.set()
+    slow.join()
+    other.join()
+    assert finished_meanwhile
 
 
 def test_pillow_bomb_guard_refuses_and_is_restored() -> None:

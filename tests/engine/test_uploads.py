@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from engine.config.loader import load
 from engine.uploads import IncomingFile, MediaRefused, MediaStore, accept, proposed_place
@@ -41,6 +42,27 @@ def test_one_bad_file_refuses_the_batch_and_stores_nothing(tmp_path: Path) -> No
         accept(files, PORTAL, MediaStore(tmp_path))
     assert "x.jpg" in caught.value.message_vi
     assert not any(tmp_path.rglob("*.*"))
+
+
+def test_each_photo_is_decoded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checking and cleaning share one decoding: a large photo's cost is not paid twice."""
+    decoded: list[tuple[int, int]] = []
+    load = ImageFile.ImageFile.load
+
+    def counting(image: ImageFile.ImageFile) -> Any:
+        if image.tile:  # pixels still to decode
+            decoded.append(image.size)
+        return load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", counting)
+    files = [
+        IncomingFile(samples.jpeg_with_gps(), "o-ga.jpg"),
+        IncomingFile(samples.png(size=(70, 40)), "so-do.png"),
+        IncomingFile(samples.mp4(), "clip.mp4"),
+    ]
+    stored = accept(files, PORTAL, MediaStore(tmp_path))
+    assert [s.kind for s in stored] == ["photo", "photo", "video"]
+    assert len(decoded) == 2 and (70, 40) in decoded
 
 
 def test_store_refuses_paths_that_leave_its_root(tmp_path: Path) -> None:

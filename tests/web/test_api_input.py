@@ -163,6 +163,78 @@ def test_a_body_that_is_not_a_json_object_is_refused(client: FlaskClient) -> Non
     assert "text/plain" in is_problem(as_text, 415)["detail"]
 
 
+# -- many errors ---------------------------------------------------------------------------------
+
+
+def test_thousands_of_wrong_fields_get_an_answer_smaller_than_the_request(
+    client: FlaskClient, openapi: OpenApi
+) -> None:
+    """The first 50 errors are listed and the rest counted: an answer 20 times the request was a
+    way to make the service send out far more than it received."""
+    unknown = {f"khong_co_{i:05}": 1 for i in range(20_000)}
+    sent = json.dumps(road_report(sector="giao-thong-van-tai", extra=unknown)).encode()
+    response = client.post(f"{API}/reports", data=sent, content_type="application/json")
+    body = is_problem(response, 422, "extra.khong_co_00000")
+    assert len(body["errors"]) == 50 and body["errors_omitted"] == 19_950
+    assert "và 19950 mục khác" in body["detail"] and "and 19950 more" in body["detail_en"]
+    assert len(response.get_data()) < len(sent) // 4
+    openapi.check(response, "/reports", "post")
+    few = is_problem(client.post(f"{API}/reports", json={"phone": "1"}), 422)
+    assert "errors_omitted" not in few and "mục khác" not in few["detail"]
+
+
+# -- nesting -------------------------------------------------------------------------------------
+
+
+def nested(depth: int) -> str:
+    """A JSON object whose ``extra`` nests ``depth`` arrays."""
+    return '{"extra": ' + "[" * depth + "]" * depth + "}"
+
+
+@pytest.mark.parametrize(
+    "path, headers",
+    [
+        ("/reports", {}),
+        ("/reports", {"Idempotency-Key": "0f6e1c9a-4b55-4cf3-9d7e-5b1a2c3d4e5f"}),
+        ("/auth/token", {}),
+        ("/reports/PA-2026-000001/replies", {"X-Tracking-Token": "any"}),
+    ],
+    ids=["report", "report with a key", "sign-in", "reply"],
+)
+def test_a_body_nested_too_deeply_is_refused_as_such(
+    client: FlaskClient, life: Lifecycle, path: str, headers: dict[str, str]
+) -> None:
+    """Thousands of brackets are a clear 400, not the parser's RecursionError (a 500)."""
+    before = reports(life)
+    response = client.post(
+        f"{API}{path}", data=nested(50_000), content_type="application/json", headers=headers
+    )
+    body = is_problem(response, 400)
+    assert body["type"].endswith("/json_too_deep")
+    assert "lồng nhau quá sâu" in body["detail"] and "32" in body["detail"]
+    assert reports(life) == before
+
+
+def test_brackets_inside_strings_and_moderate_nesting_are_not_too_deep(
+    client: FlaskClient,
+) -> None:
+    """Only structure counts: a text full of brackets, or a few levels, is read as usual."""
+    text = client.post(f"{API}/reports", json=road_report(content='"[[[{{{' * 2000))
+    assert text.status_code == 422 and "dài quá" in text.get_json()["detail"]
+    shallow = client.post(f"{API}/reports", data=nested(30), content_type="application/json")
+    assert is_problem(shallow, 422, "extra")
+
+
+def test_extra_nested_too_deeply_in_a_form_is_named(client: FlaskClient) -> None:
+    response = client.post(
+        f"{API}/reports",
+        data={**road_report(), "extra": "[" * 5000 + "]" * 5000},
+        content_type="multipart/form-data",
+    )
+    body = is_problem(response, 422, "extra")
+    assert "lồng nhau quá sâu" in body["errors"][0]["message"]
+
+
 # -- markup is data ------------------------------------------------------------------------------
 
 PAYLOADS = (

@@ -556,6 +556,19 @@ def test_post_names_every_problem_with_the_open311_fields(
     assert missing["description"].startswith("Thiếu service_code")
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_thousands_of_wrong_attributes_list_fifty_and_count_the_rest(
+    client: FlaskClient, life: Lifecycle, key: str, fmt: str
+) -> None:
+    form = {**FORM, "api_key": key, **{f"attribute[khong_co_{i:04}]": "1" for i in range(2000)}}
+    response = post(client, f"{V2}/requests.{fmt}", form)
+    errors = check(response, "errors", 400) if fmt == "json" else check_xml(response, "errors", 400)
+    descriptions = [e["description"] for e in errors]
+    assert len(descriptions) == 51
+    assert all(d.startswith("attribute[khong_co_") for d in descriptions[:50])
+    assert descriptions[-1] == "Và 1950 lỗi khác không được liệt kê."
+
+
 def test_posts_are_rate_limited_with_a_georeport_error(client: FlaskClient) -> None:
     where = {"REMOTE_ADDR": "192.0.2.77"}
     statuses = [

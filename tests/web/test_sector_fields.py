@@ -182,6 +182,23 @@ def test_a_missing_required_field_is_shown_next_to_it_and_nothing_is_stored(
     assert tags(html, "input", name="moi-truong-ngay_phat_hien", value="2026-04-21")
 
 
+def test_thousands_of_unknown_choices_are_named_fifty_and_counted(
+    client: FlaskClient, life: Lifecycle
+) -> None:
+    """The message of a field lists the first 50 wrong choices: the page stays about the size of
+    what was sent instead of repeating every value in the error and its summary."""
+    before = reports(life)
+    chosen = [f"gia_tri_khong_co_{i:05}" for i in range(5000)]
+    response = post(client, "/gui-phan-anh", data=environment_form(**{"moi-truong-nguon": chosen}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and reports(life) == before
+    (error,) = tags(html, data_testid="error-moi-truong-nguon")
+    message = text_of(html[html.index('id="moi-truong-nguon-error"') :])
+    assert "gia_tri_khong_co_00049" in message and "gia_tri_khong_co_00050" not in html
+    assert "(và 4950 mục khác)" in message
+    assert len(response.get_data()) < sum(len(c) for c in chosen)
+
+
 def test_only_the_chosen_sectors_fields_are_read(client: FlaskClient, life: Lifecycle) -> None:
     """Without the script every group is on the page; another sector's are ignored."""
     data = report_form(sector=TRANSPORT, **{"moi-truong-so_ho": "không rõ"})

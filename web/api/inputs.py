@@ -16,8 +16,10 @@ from typing import Any
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from engine.services.errors import joined
 from engine.uploads import IncomingFile
 from engine.workflow import RATINGS
+from web.jsonbody import MAX_DEPTH, too_deep
 
 #: Longest value each text field takes (the database column's size).
 TEXT_LIMITS = {
@@ -99,11 +101,11 @@ class ApiProblem(Exception):
 
 
 def invalid(errors: list[FieldError]) -> ApiProblem:
-    """422 naming every field that is wrong."""
+    """422 naming every field that is wrong (the answer lists the first ``LISTED_MAX``)."""
     return ApiProblem(
         422,
-        "Dữ liệu gửi lên chưa hợp lệ: " + " ".join(e.message for e in errors),
-        "The request is not valid: " + " ".join(e.message_en for e in errors),
+        "Dữ liệu gửi lên chưa hợp lệ: " + joined([e.message for e in errors], "vi"),
+        "The request is not valid: " + joined([e.message_en for e in errors], "en"),
         code="invalid_input",
         errors=errors,
     )
@@ -240,6 +242,16 @@ def _extra(raw: Any, form: bool, errors: list[FieldError]) -> dict[str, Any]:
     if raw is None or raw == "":
         return {}
     if form and isinstance(raw, str) and len(raw) <= EXTRA_JSON_MAX:
+        if too_deep(raw):
+            errors.append(
+                FieldError(
+                    "extra",
+                    f"Thông tin riêng của lĩnh vực (extra) lồng nhau quá sâu (tối đa {MAX_DEPTH} "
+                    "tầng).",
+                    f"The field 'extra' is nested too deeply (at most {MAX_DEPTH} levels).",
+                )
+            )
+            return {}
         try:
             raw = json.loads(raw)
         except ValueError:

@@ -14,6 +14,7 @@ from flask import Response, jsonify
 from engine import sector_fields
 from engine.config.snapshot import Sector, SectorField, Snapshot
 from engine.sla.clocks import Standing
+from engine.store import MAX_ID
 from engine.workflow import RATINGS, STATE_LABELS_VI, Role, State
 from web.api import api, inputs, staff
 from web.api.idempotency import HEADER, REPLAYED, TOKEN_HEADER
@@ -326,7 +327,7 @@ def _parameters() -> dict[str, Any]:
             "name": "photo_id",
             "in": "path",
             "required": True,
-            "schema": {"type": "integer", "minimum": 0},
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         },
         "IdempotencyKey": {
             "name": HEADER,
@@ -679,6 +680,10 @@ def _schemas(snap: Snapshot) -> dict[str, Any]:
                 "detail": {"type": "string", "description": "Chi tiết tiếng Việt"},
                 "detail_en": {"type": "string"},
                 "errors": {"type": "array", "items": _ref("schemas", "FieldError")},
+                "errors_omitted": {
+                    "type": "integer",
+                    "description": "Số lỗi không liệt kê (chỉ liệt kê 50 lỗi đầu)",
+                },
             },
         },
     }

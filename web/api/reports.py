@@ -212,13 +212,13 @@ def _varies(response: Response) -> Response:
     return response
 
 
-@api.get("/photos/<int:photo_id>")
+@api.get("/photos/<id:photo_id>")
 def photo(photo_id: int) -> Response:
     """A photo of a published report, as stored: re-encoded, with no metadata."""
     return _send_photo(photo_id, thumbnail=False)
 
 
-@api.get("/photos/<int:photo_id>/thumbnail")
+@api.get("/photos/<id:photo_id>/thumbnail")
 def photo_thumbnail(photo_id: int) -> Response:
     return _send_photo(photo_id, thumbnail=True)
 

@@ -42,6 +42,7 @@ from web.desk import widgets
 from web.errors import TITLES_VI
 from web.formatting import when_vi
 from web.media import send_stored
+from web.routing import page_number
 from web.runtime import lifecycle, snapshot
 from web.sector_forms import SectorFieldsForm, fields_form
 from web.security import page_headers
@@ -440,7 +441,7 @@ def search() -> Response:
     staff, life = current_staff(), lifecycle()
     assert staff is not None
     filters, problems = _filters()
-    number = max(1, request.args.get("trang", 1, type=int) or 1)
+    number = page_number(request.args)
     with life.uow.read() as db:
         found = queues.search(db, life, staff.actor, filters, life.now(), number, SEARCH_PAGE)
     return page(
@@ -451,7 +452,7 @@ def search() -> Response:
 @desk.get("/cong-bo-thong-tin")
 @staff_required(*disclosure.REGISTER_READERS)
 def register() -> Response:
-    number = max(1, request.args.get("trang", 1, type=int) or 1)
+    number = page_number(request.args)
     with lifecycle().uow.read() as db:
         total, rows = disclosure.disclosures(
             db, limit=RECORD_PAGE, offset=(number - 1) * RECORD_PAGE
@@ -465,7 +466,7 @@ def register() -> Response:
 def record() -> Response:
     staff, life = current_staff(), lifecycle()
     assert staff is not None
-    number = max(1, request.args.get("trang", 1, type=int) or 1)
+    number = page_number(request.args)
     with life.uow.read() as db:
         total, lines = queues.recent_events(
             db, life, staff.actor, limit=RECORD_PAGE, offset=(number - 1) * RECORD_PAGE
@@ -477,13 +478,13 @@ def record() -> Response:
 # -- pictures --------------------------------------------------------------------------------------
 
 
-@desk.get("/tep/<int:attachment_id>")
+@desk.get("/tep/<id:attachment_id>")
 @staff_required()
 def media(attachment_id: int) -> Response:
     return _media(attachment_id, thumbnail=False)
 
 
-@desk.get("/tep/<int:attachment_id>/nho")
+@desk.get("/tep/<id:attachment_id>/nho")
 @staff_required()
 def thumbnail(attachment_id: int) -> Response:
     return _media(attachment_id, thumbnail=True)
