@@ -63,14 +63,19 @@ class Cursor:
         return cls(tuple(values))
 
 
-def after(keys: Sequence[ColumnElement[Any]], cursor: Cursor | None) -> list[ColumnElement[bool]]:
-    """The condition "after ``cursor``" on ``keys`` (ascending), as a row-value comparison."""
+def after(
+    keys: Sequence[ColumnElement[Any]], cursor: Cursor | None, *, descending: bool = False
+) -> list[ColumnElement[bool]]:
+    """The condition "after ``cursor``" on ``keys`` (all ascending, or all descending), as a
+    row-value comparison."""
     if cursor is None:
         return []
     if len(cursor.values) != len(keys):
         raise BadCursor(cursor.token())
     # Each value is bound with its key's type (instants in UTC, as the columns store them).
     bound = [bindparam(None, v, type_=k.type) for k, v in zip(keys, cursor.values, strict=True)]
+    if descending:
+        return [tuple_(*keys) < tuple_(*bound)]
     return [tuple_(*keys) > tuple_(*bound)]
 
 
