@@ -995,12 +995,37 @@ class RecordLine:
     hash: str
 
 
+@dataclass(frozen=True)
+class RecordPage:
+    """One page of the record: ``total`` capped as the queues' are (``None`` when not asked),
+    ``next`` the position after its last line."""
+
+    total: int | None
+    lines: list[RecordLine]
+    next: str | None = None
+
+    @property
+    def count_text(self) -> str:
+        return keyset.count_text(self.total or 0)
+
+
 def recent_events(
-    session: Session, life: Lifecycle, actor: Actor, limit: int = 50, offset: int = 0
-) -> tuple[int, list[RecordLine]]:
-    """The latest events of every report ``actor`` sees, newest first (the auditor's record)."""
+    session: Session,
+    life: Lifecycle,
+    actor: Actor,
+    limit: int = 50,
+    after: str | None = None,
+    count: bool = True,
+) -> RecordPage:
+    """The latest events of every report ``actor`` sees, newest first (the auditor's record),
+    ``limit`` of them after the position ``after``, read from the index on ``events.at``."""
     where = visible(life.snapshot, actor)
-    total = session.scalar(select(func.count()).select_from(Event).join(Report).where(where)) or 0
+    keys = (Event.at, Event.id)
+    cursor = keyset.Cursor.parse(after, len(keys)) if after else None
+    total = None
+    if count:
+        counted = select(Event.id).join(Report, Report.id == Event.report_id).where(where)
+        total = keyset.capped_count(session, counted)
     rows = session.execute(
         select(
             Report.code,
@@ -1013,11 +1038,15 @@ def recent_events(
             Event.to_state,
             Event.note,
             Event.hash,
+            Event.id,
         )
         .join(Report, Report.id == Event.report_id)
-        .where(where)
+        .where(where, *keyset.after(keys, cursor, descending=True))
         .order_by(Event.at.desc(), Event.id.desc())
-        .limit(limit)
-        .offset(offset)
+        .limit(limit + 1)
     ).all()
-    return total, [RecordLine(*row) for row in rows]
+    shown = rows[:limit]
+    following = None
+    if len(rows) > limit:
+        following = keyset.Cursor((shown[-1].at, shown[-1].id)).token()
+    return RecordPage(total, [RecordLine(*row[:-1]) for row in shown], following)

@@ -268,6 +268,32 @@ def test_the_full_queue_pages_with_next_links(desk: Desk, monkeypatch: pytest.Mo
     assert tags(home, "a", id="more-cho-xac-minh") or len(seen) <= views.QUEUE_PREVIEW
 
 
+def test_the_record_pages_by_position_newest_first(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The auditor's record follows "Trang sau" through every event, each once (R23)."""
+    import html as markup
+
+    from web.desk import views
+
+    monkeypatch.setattr(views, "RECORD_PAGE", 3)
+    report_in(desk.life, State.FORWARDED)
+    with desk.life.uow.read() as session:
+        events = session.scalars(select(Event).order_by(Event.at.desc(), Event.id.desc())).all()
+        expected = [(e.report.code, str(e.seq)) for e in events]
+    url, seen = "/ban-xu-ly/nhat-ky", []
+    while url and len(seen) <= len(expected):
+        html = page_of(desk, "kiemtra", url)
+        lines = tags(html, "tr", data_testid="record-line")
+        assert len(lines) <= 3
+        seen += [(line["data-code"], line["data-seq"]) for line in lines]
+        following = tags(html, "a", id="page-next")
+        url = markup.unescape(following[0]["href"]) if following else ""
+    assert seen == expected and tags(html, "a", id="page-first")
+    edited = page_of(desk, "kiemtra", "/ban-xu-ly/nhat-ky?sau=i1")
+    assert "Địa chỉ trang không hợp lệ" in text_of(edited)
+
+
 def test_an_edited_page_position_shows_the_first_page_with_a_message(desk: Desk) -> None:
     report_in(desk.life, State.FORWARDED, "SYT")
     html = page_of(desk, "canbo.syt", "/ban-xu-ly?hang=cho-xac-minh&sau=abc")

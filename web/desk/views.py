@@ -53,7 +53,7 @@ desk = Blueprint("desk", __name__, url_prefix="/ban-xu-ly")
 QUEUE_PREVIEW = 20
 QUEUE_PAGE = 50
 BAD_POSITION = (
-    "Địa chỉ trang không hợp lệ (có thể đã bị sửa), nên đây là trang đầu của hàng đợi. "
+    "Địa chỉ trang không hợp lệ (có thể đã bị sửa), nên đây là trang đầu. "
     "The page position is not valid; this is the first page."
 )
 SEARCH_PAGE = 50
@@ -286,7 +286,7 @@ def home() -> Response:
         else:
             views = queues.my_queues(db, life, staff.actor, now, filters, QUEUE_PREVIEW)
         if staff.role is Role.AUDITOR:
-            record = queues.recent_events(db, life, staff.actor, limit=20)[1]
+            record = queues.recent_events(db, life, staff.actor, limit=20, count=False).lines
             register = disclosure.disclosures(db, limit=10)[1]
     return page(
         "desk/home.html",
@@ -478,15 +478,17 @@ def register() -> Response:
 @desk.get("/nhat-ky")
 @staff_required(*disclosure.REGISTER_READERS)
 def record() -> Response:
+    """The record, newest first, a page at a time by position (``?sau=``)."""
     staff, life = current_staff(), lifecycle()
     assert staff is not None
-    number = max(1, request.args.get("trang", 1, type=int) or 1)
+    after, problem = request.args.get("sau") or None, None
     with life.uow.read() as db:
-        total, lines = queues.recent_events(
-            db, life, staff.actor, limit=RECORD_PAGE, offset=(number - 1) * RECORD_PAGE
-        )
-    pages = max(1, -(-total // RECORD_PAGE))
-    return page("desk/record.html", lines=lines, total=total, number=number, pages=pages)
+        try:
+            found = queues.recent_events(db, life, staff.actor, RECORD_PAGE, after)
+        except keyset.BadCursor:
+            after, problem = None, BAD_POSITION
+            found = queues.recent_events(db, life, staff.actor, RECORD_PAGE)
+    return page("desk/record.html", found=found, later=bool(after), problem=problem)
 
 
 # -- pictures --------------------------------------------------------------------------------------
