@@ -653,15 +653,10 @@ def _order_keys(queue: Queue) -> list[ColumnElement[Any]]:
     return [_urgent_due(), Report.submitted_at, Report.id]
 
 
-def _since_reopened(at: Any) -> ColumnElement[bool]:
-    """``at`` is after the report's last reopening (or it was never reopened)."""
-    reopened = (
-        select(func.max(Event.at))
-        .where(Event.report_id == Report.id, Event.action == "reopen")
-        .correlate(Report)
-        .scalar_subquery()
-    )
-    return or_(reopened.is_(None), at > reopened)
+def _since_reopened(at: Any, report_id: Any) -> ColumnElement[bool]:
+    """``at`` is after the last reopening of report ``report_id`` (or it was never reopened):
+    no reopening at or after it — one probe of the report's events."""
+    return ~exists().where(Event.report_id == report_id, Event.action == "reopen", Event.at >= at)
 
 
 def _to_follow() -> ColumnElement[bool]:
@@ -670,11 +665,13 @@ def _to_follow() -> ColumnElement[bool]:
         select(func.max(Rating.id)).where(Rating.report_id == Report.id).correlate(Report)
     ).scalar_subquery()
     return or_(
-        exists().where(Reply.report_id == Report.id, _since_reopened(Reply.created_at)),
+        exists().where(
+            Reply.report_id == Report.id, _since_reopened(Reply.created_at, Reply.report_id)
+        ),
         exists().where(
             Rating.id == latest,
             Rating.value == DISSATISFIED,
-            _since_reopened(Rating.created_at),
+            _since_reopened(Rating.created_at, Rating.report_id),
         ),
     )
 

@@ -272,7 +272,17 @@ class Event(Base):
     """One step of a report's story: append-only, chained to the previous event by hash."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("report_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("report_id", "seq"),
+        # Reopenings only: the IOC's replies queue asks "no reopening since this reply?".
+        Index(
+            "ix_events_reopen",
+            "report_id",
+            "at",
+            postgresql_where=text("action = 'reopen'"),
+            sqlite_where=text("action = 'reopen'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))

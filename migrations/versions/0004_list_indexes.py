@@ -6,8 +6,8 @@ Create Date: 2026-12-03
 
 Measured at 1 M reports on PostgreSQL: the public list sorted every published row, the overdue
 filter and the late/warning queues scanned all clocks, and the auditor's record sorted all
-events. The two partial indexes hold only the rows those lists read (published and visible
-results; clocks still running).
+events. The partial indexes hold only the rows those lists read (published and visible
+results; clocks still running; reopenings, for the IOC's replies queue).
 """
 
 from collections.abc import Sequence
@@ -41,10 +41,18 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_events_at"), ["at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_events_reopen"),
+            ["report_id", "at"],
+            unique=False,
+            postgresql_where=sa.text("action = 'reopen'"),
+            sqlite_where=sa.text("action = 'reopen'"),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_events_reopen"))
         batch_op.drop_index(batch_op.f("ix_events_at"))
     with op.batch_alter_table("clocks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_clocks_running"))
