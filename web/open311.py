@@ -30,6 +30,9 @@ Routes (each answers JSON with ``.json`` or no suffix, XML with ``.xml``):
   the standard filters: ``service_request_id`` (comma list; overrides every other filter),
   ``service_code``, ``start_date``/``end_date`` (RFC 3339, or a date; on the submission time; at
   most 90 days apart, the last 90 days by default), ``status`` (``open`` finds nothing here).
+  There is no ``page`` parameter (GeoReport v2 has none; the 1000 newest are the answer): they
+  are read newest first in batches by position over the published results' index, never by
+  ``OFFSET`` and never counted.
 * ``GET requests/{id}`` — one request, as a list of one (as GeoReport v2 answers): a published
   result in full, or — for a report sent through Open311 — its status alone while it is handled.
   See :mod:`web.open311_records` for exactly what is shown of which report; a confidential report

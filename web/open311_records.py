@@ -4,7 +4,7 @@ Which reports, and what of them:
 
 * A **published** report (state ``published``, not confidential) is shown in full as the public
   sees it on the portal: the set of such reports and their public fields come only from
-  :func:`engine.services.public.published_reports` / ``published_report``; this module adds the
+  :func:`engine.services.public.published_page` / ``published_report``; this module adds the
   non-identifying place columns the portal view leaves out (coordinates, responsible agency, area
   code) for those same reports, read from ``reports`` alone, and links its first photo on the
   portal (``media_url``, the portal's public photo route). Its status is ``closed``.
@@ -38,8 +38,8 @@ from engine.services.public import (
     Filters,
     Photo,
     PublicReport,
+    published_page,
     published_report,
-    published_reports,
 )
 from engine.store.models import Clock, Report
 from engine.workflow import STATE_LABELS_VI, State
@@ -160,15 +160,15 @@ def published_requests(
         until=window.end.astimezone(zone).date(),
     )
     found: list[dict[str, Any]] = []
-    number = 1
-    while len(found) < limit:
-        page = published_reports(session, snapshot, filters, number, BATCH)
-        chosen = [r for r in page.items if window.start <= r.submitted_at <= window.end]
+    after: str | None = None
+    while len(found) < limit:  # batches by position (keyset), never counted nor OFFSET
+        batch = published_page(session, snapshot, filters, BATCH, after=after, count=False)
+        chosen = [r for r in batch.items if window.start <= r.submitted_at <= window.end]
         places = _places(session, [r.code for r in chosen])
         found.extend(_published(r, places.get(r.code), snapshot) for r in chosen)
-        if number >= page.pages:
+        if batch.next is None:
             break
-        number += 1
+        after = batch.next
     return found[:limit]
 
 

@@ -8,7 +8,8 @@ Pages (Vietnamese slugs):
 ``/theo-doi/<code>?t=…``      the reporter's own view; its reply, rating and addition forms POST
                               to ``/theo-doi/<code>/phan-hoi``, ``/danh-gia`` and ``/bo-sung``
 ``/ket-qua``                  published results, filtered (``linh-vuc``, ``xa``, ``tu``, ``den``,
-                              ``q``) and paged (``trang``)
+                              ``q``) and paged: ``trang`` numbers the pages of the first
+                              1 000 results, ``sau`` (a position) pages beyond, by keyset
 ``/ket-qua/<code>``           one published result
 ``/anh/<id>``, ``/anh/<id>/nho``  a published report's picture or video, and its thumbnail
 ``/goi-y-linh-vuc?text=…``    sector suggestions (JSON) while the citizen types
@@ -46,13 +47,14 @@ from flask_wtf.csrf import CSRFError
 from engine.rules.facts import fold
 from engine.sector_fields import InvalidExtra
 from engine.services.errors import Conflict, DomainError, InvalidInput, WrongState
+from engine.services.keyset import BadCursor
 from engine.services.lifecycle import Actor, NewReport, Submitted
 from engine.services.public import (
     Filters,
     Tracking,
     public_photo,
+    published_page,
     published_report,
-    published_reports,
     tracking,
 )
 from engine.uploads import IncomingFile, MediaRefused, MediaStore, accept, proposed_place
@@ -113,7 +115,7 @@ def message_of(error: DomainError | MediaRefused) -> str:
 def home() -> tuple[str, int]:
     snap, life = snapshot(), lifecycle()
     with life.uow.read() as db:
-        latest = published_reports(db, snap, Filters(), 1, LATEST)
+        latest = published_page(db, snap, Filters(), LATEST)
     return page("portal/home.html", latest=latest)
 
 
@@ -350,9 +352,15 @@ def results() -> tuple[str, int]:
     snap, life = snapshot(), lifecycle()
     filters, problems = _filters()
     number = page_number(request.args)
+    after = request.args.get("sau") or None
+    size = snap.portal.page_size
     with life.uow.read() as db:
-        found = published_reports(db, snap, filters, number, snap.portal.page_size)
-    kept = {k: v for k, v in request.args.items() if k not in ("trang", "lang") and v}
+        try:
+            found = published_page(db, snap, filters, size, page=number, after=after)
+        except BadCursor:
+            problems["sau"] = _("Địa chỉ trang không hợp lệ; đây là trang đầu.")
+            found = published_page(db, snap, filters, size)
+    kept = {k: v for k, v in request.args.items() if k not in ("trang", "sau", "lang") and v}
     areas = sorted(snap.areas.values(), key=lambda a: fold(a.name.split(" ", 1)[-1]))
     return page(
         "portal/results.html",

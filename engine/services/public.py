@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from engine.config.snapshot import Snapshot
 from engine.rules import fold
 from engine.sector_fields import Detail, details
+from engine.services import keyset
 from engine.services.errors import Forbidden, NotFound
 from engine.store.models import Attachment, Clock, Event, Reply, Report, Reporter
 from engine.workflow import ACTIONS, RATINGS, STATE_LABELS_VI, State
@@ -109,7 +110,12 @@ def _public_columns() -> tuple[Any, ...]:
 
 
 def _where(filters: Filters, zone: tzinfo) -> list[Any]:
-    clauses: list[Any] = [Report.state == State.PUBLISHED, Report.confidential.is_(False)]
+    # Written as the partial index ix_reports_published says it (the state as a literal, not a
+    # parameter), so that the planner may read the list from that index.
+    clauses: list[Any] = [
+        Report.state == literal_column(f"'{State.PUBLISHED.value}'"),
+        Report.confidential.is_(False),
+    ]
     if filters.sector:
         clauses.append(Report.sector == filters.sector)
     if filters.area:
@@ -142,6 +148,84 @@ def published_reports(
     ).all()
     photos = _photos(session, [row.id for row in rows])
     return Page(tuple(_public(row, snapshot, photos) for row in rows), total, page, size)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of published results read by position (keyset), newest publication first.
+
+    ``total`` is counted on request only, and no further than :data:`keyset.COUNT_CAP` + 1;
+    ``page`` is the page's number when it was asked by number (within the first
+    :data:`keyset.COUNT_CAP` results), ``None`` when it was asked by position; ``next`` is the
+    position after its last result, ``None`` on the last page.
+    """
+
+    items: tuple[PublicReport, ...]
+    total: int | None
+    size: int
+    page: int | None = None
+    next: str | None = None
+
+    @property
+    def capped(self) -> bool:
+        return self.total is not None and self.total > keyset.COUNT_CAP
+
+    @property
+    def cap(self) -> int:
+        return keyset.COUNT_CAP
+
+    @property
+    def pages(self) -> int:
+        """Pages that can be asked by number (all of them when the count is exact)."""
+        counted = min(self.total or 0, keyset.COUNT_CAP)
+        return max(1, math.ceil(counted / self.size))
+
+    @property
+    def next_page(self) -> int | None:
+        """The next page's number while it is still among :attr:`pages`; else follow ``next``."""
+        if self.page is not None and self.next is not None and self.page < self.pages:
+            return self.page + 1
+        return None
+
+
+_ORDER = (Report.published_at, Report.id)
+
+
+def published_page(
+    session: Session,
+    snapshot: Snapshot,
+    filters: Filters,
+    size: int = 20,
+    *,
+    page: int = 1,
+    after: str | None = None,
+    count: bool = True,
+) -> Listing:
+    """Published results, newest first: the page after position ``after``, or page ``page``.
+
+    A page by number is clamped to the pages of the first :data:`keyset.COUNT_CAP` results, so
+    its ``OFFSET`` never passes that many rows of the index; deeper pages go by position.
+    A position not written here raises :class:`keyset.BadCursor`.
+    """
+    where = _where(filters, _zone(snapshot))
+    total = keyset.capped_count(session, select(Report.id).where(*where)) if count else None
+    query = select(*_public_columns()).where(*where).order_by(*(k.desc() for k in _ORDER))
+    number: int | None = None
+    if after:
+        cursor = keyset.Cursor.parse(after, len(_ORDER))
+        query = query.where(*keyset.after(_ORDER, cursor, descending=True))
+    else:
+        counted = min(total, keyset.COUNT_CAP) if total is not None else size
+        number = max(1, min(page, max(1, math.ceil(counted / size))))
+        query = query.offset((number - 1) * size)
+    rows = session.execute(query.limit(size + 1)).all()
+    shown = rows[:size]
+    following = None
+    if len(rows) > size:
+        following = keyset.Cursor((shown[-1].published_at, shown[-1].id)).token()
+    photos = _photos(session, [row.id for row in shown])
+    items = tuple(_public(row, snapshot, photos) for row in shown)
+    return Listing(items, total, size, number, following)
 
 
 def published_report(session: Session, snapshot: Snapshot, code: str) -> PublicReport:

@@ -23,13 +23,24 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from engine.config.regulation import STEP_NAMES_VI
 from engine.config.snapshot import Agency, Snapshot
 from engine.rules import fold
-from engine.services import disclosure, effects
+from engine.services import disclosure, effects, keyset
 from engine.services.errors import Forbidden, NotFound
 from engine.services.story import story
 from engine.sla import clocks
@@ -44,6 +55,7 @@ from engine.store.models import (
     Report,
     User,
 )
+from engine.store.types import UtcDateTime
 from engine.workflow import STATE_LABELS_VI, Role, State, Transition, allowed
 
 if TYPE_CHECKING:
@@ -293,7 +305,17 @@ def _summary(content: str) -> str:
 
 def _rows(session: Session, life: Lifecycle, query: Select[Any], now: datetime) -> list[Row]:
     """Run ``query`` (selecting :data:`_ROW_COLUMNS`) and complete each row for the desk."""
-    records = session.execute(query).all()
+    return _build_rows(session, life, session.execute(query).all(), now)
+
+
+def _build_rows(
+    session: Session, life: Lifecycle, records: Sequence[Any], now: datetime
+) -> list[Row]:
+    """Complete one page of rows: their clocks, returns, extensions and feedback.
+
+    ``records`` is a page (a queue's or a search's ``LIMIT``), so the ids looked up here are a
+    few dozen at most, never a whole queue.
+    """
     ids = [r.id for r in records]
     if not ids:
         return []
@@ -575,9 +597,20 @@ QUEUES: Mapping[Role, tuple[Queue, ...]] = MappingProxyType(
 
 @dataclass(frozen=True)
 class QueueView:
+    """One page of a queue: its rows, how many it holds (capped), and where the next page starts.
+
+    ``total`` is exact up to :data:`keyset.COUNT_CAP`; above it, ``count_text`` reads "hơn 1 000".
+    ``next`` is the position after the last row (:meth:`Cursor.token`), ``None`` on the last page.
+    """
+
     queue: Queue
     rows: tuple[Row, ...]
     total: int
+    next: str | None = None
+
+    @property
+    def count_text(self) -> str:
+        return keyset.count_text(self.total)
 
 
 def queues_of(role: Role) -> tuple[Queue, ...]:
@@ -593,6 +626,107 @@ def find_queue(role: Role, key: str) -> Queue:
     )
 
 
+def _urgent_due() -> ColumnElement[datetime]:
+    """The due time of a report's most urgent counting clock; :data:`keyset.NEVER` without one.
+
+    Earliest due first is the desk's "most urgent first": a late clock is due before any other,
+    and among clocks of one step (one allowance) less time left is an earlier due time. A report
+    whose clocks are all paused or stopped comes after every counting one.
+    """
+    earliest = (
+        select(func.min(Clock.due_at))
+        .where(Clock.report_id == Report.id, Clock.stopped_at.is_(None), Clock.paused_at.is_(None))
+        .correlate(Report)
+        .scalar_subquery()
+    )
+    return func.coalesce(earliest, literal(keyset.NEVER, UtcDateTime()), type_=UtcDateTime())
+
+
+def _order_keys(queue: Queue) -> list[ColumnElement[Any]]:
+    """The queue's order in SQL, ascending and unique (the report's id breaks ties).
+
+    Answered reports have no counting clock: the replies queue is in order of submission alone,
+    which an index serves without computing a deadline for each answered report.
+    """
+    if queue.kind == "replies":
+        return [Report.submitted_at, Report.id]
+    return [_urgent_due(), Report.submitted_at, Report.id]
+
+
+def _since_reopened(at: Any, report_id: Any) -> ColumnElement[bool]:
+    """``at`` is after the last reopening of report ``report_id`` (or it was never reopened):
+    no reopening at or after it — one probe of the report's events."""
+    return ~exists().where(Event.report_id == report_id, Event.action == "reopen", Event.at >= at)
+
+
+def _to_follow() -> ColumnElement[bool]:
+    """A reply since the last reopening, or a latest rating 'Không hài lòng' since then (Đ11.3)."""
+    latest = (
+        select(func.max(Rating.id)).where(Rating.report_id == Report.id).correlate(Report)
+    ).scalar_subquery()
+    return or_(
+        exists().where(
+            Reply.report_id == Report.id, _since_reopened(Reply.created_at, Reply.report_id)
+        ),
+        exists().where(
+            Rating.id == latest,
+            Rating.value == DISSATISFIED,
+            _since_reopened(Rating.created_at, Rating.report_id),
+        ),
+    )
+
+
+def _disputed() -> ColumnElement[bool]:
+    """Returned to the IOC by at least two different agencies (Đ3.8)."""
+    agencies = (
+        select(func.count(func.distinct(Event.data["agency"].as_string())))
+        .where(Event.report_id == Report.id, Event.action == "return_to_ioc")
+        .correlate(Report)
+        .scalar_subquery()
+    )
+    return agencies >= 2
+
+
+def _warning(session: Session, life: Lifecycle, now: datetime) -> ColumnElement[bool]:
+    """A counting clock not yet due that has used the warning share of its time.
+
+    A clock with ``budget`` minutes is in warning once at most ``budget − ⌈share × budget⌉``
+    working minutes are left, i.e. when it is due no later than that much working time from now.
+    That instant is computed on the calendar once for each allowance among the counting clocks
+    (a handful: the steps' durations, their overrides and granted extensions).
+    """
+    share = life.snapshot.sla.warning_threshold
+    counting = (Clock.stopped_at.is_(None), Clock.paused_at.is_(None), Clock.due_at >= now)
+    budgets = session.scalars(select(Clock.budget_minutes).where(*counting).distinct()).all()
+    if not budgets:
+        return false()
+    limits = [
+        and_(
+            Clock.budget_minutes == budget,
+            Clock.due_at <= life.calendar.add(now, budget - math.ceil(share * budget)),
+        )
+        for budget in budgets
+    ]
+    return exists().where(Clock.report_id == Report.id, *counting, or_(*limits))
+
+
+def _membership(
+    session: Session, life: Lifecycle, queue: Queue, now: datetime
+) -> list[ColumnElement[bool]]:
+    """What puts a report in ``queue``, all of it in SQL."""
+    if queue.kind == "states":
+        return [Report.state.in_(sorted(queue.states))]
+    if queue.kind == "disputes":
+        return [Report.state.in_(sorted(queue.states)), _disputed()]
+    if queue.kind == "replies":
+        return [Report.state.in_(sorted(queue.states)), _to_follow()]
+    if queue.kind == "late":
+        return [_overdue(now)]
+    if queue.kind == "warning":
+        return [_warning(session, life, now)]
+    raise ValueError(f"unknown queue kind {queue.kind}")  # pragma: no cover - a programming error
+
+
 def queue_rows(
     session: Session,
     life: Lifecycle,
@@ -600,35 +734,34 @@ def queue_rows(
     queue: Queue,
     now: datetime,
     filters: Filters = Filters(),
-    limit: int | None = None,
+    limit: int = 50,
+    after: str | None = None,
 ) -> QueueView:
-    """The reports of ``queue`` that ``actor`` sees, most urgent first (``limit`` of them)."""
+    """One page of ``queue`` as ``actor`` sees it, most urgent first: ``limit`` rows after the
+    position ``after`` (a :attr:`QueueView.next`), read by SQL alone.
+
+    A position that this function did not write raises :class:`keyset.BadCursor`.
+    """
     where = [visible(life.snapshot, actor), *_filtered(filters, now)]
-    if queue.kind in ("states", "disputes"):
-        where.append(Report.state.in_(sorted(queue.states)))
-    elif queue.kind == "replies":
-        where.append(Report.state.in_(sorted(queue.states)))
-        where.append(
-            or_(
-                exists().where(Reply.report_id == Report.id),
-                exists().where(Rating.report_id == Report.id, Rating.value == DISSATISFIED),
-            )
-        )
-    elif queue.kind == "late":
-        where.append(_overdue(now))
-    elif queue.kind == "warning":
-        where.append(_counting(now))
-    else:  # pragma: no cover - a queue of an unknown kind is a programming error
-        raise ValueError(f"unknown queue kind {queue.kind}")
-    rows = _rows(session, life, select(*_ROW_COLUMNS).where(and_(*where)), now)
-    if queue.kind == "disputes":
-        rows = [r for r in rows if r.disputed]
-    elif queue.kind == "replies":
-        rows = [r for r in rows if r.pending_replies or r.dissatisfied]
-    elif queue.kind == "warning":
-        rows = [r for r in rows if r.deadline and r.deadline.standing is Standing.WARNING]
-    rows.sort(key=lambda r: r.urgency)
-    return QueueView(queue, tuple(rows[:limit] if limit else rows), len(rows))
+    where += _membership(session, life, queue, now)
+    keys = _order_keys(queue)
+    cursor = keyset.Cursor.parse(after, len(keys)) if after else None
+    total = keyset.capped_count(session, select(Report.id).where(*where))
+    query = (
+        select(*_ROW_COLUMNS, *(k.label(f"key_{i}") for i, k in enumerate(keys)))
+        .where(*where, *keyset.after(keys, cursor))
+        .order_by(*keys)
+        .limit(limit + 1)
+    )
+    records = session.execute(query).all()
+    page = records[:limit]
+    following = None
+    if len(records) > limit:
+        last = page[-1]
+        following = keyset.Cursor(
+            tuple(last._mapping[f"key_{i}"] for i in range(len(keys)))
+        ).token()
+    return QueueView(queue, tuple(_build_rows(session, life, page, now)), total, following)
 
 
 def my_queues(
@@ -637,7 +770,7 @@ def my_queues(
     actor: Actor,
     now: datetime,
     filters: Filters = Filters(),
-    limit: int | None = None,
+    limit: int = 20,
 ) -> list[QueueView]:
     return [queue_rows(session, life, actor, q, now, filters, limit) for q in queues_of(actor.role)]
 
@@ -859,12 +992,37 @@ class RecordLine:
     hash: str
 
 
+@dataclass(frozen=True)
+class RecordPage:
+    """One page of the record: ``total`` capped as the queues' are (``None`` when not asked),
+    ``next`` the position after its last line."""
+
+    total: int | None
+    lines: list[RecordLine]
+    next: str | None = None
+
+    @property
+    def count_text(self) -> str:
+        return keyset.count_text(self.total or 0)
+
+
 def recent_events(
-    session: Session, life: Lifecycle, actor: Actor, limit: int = 50, offset: int = 0
-) -> tuple[int, list[RecordLine]]:
-    """The latest events of every report ``actor`` sees, newest first (the auditor's record)."""
+    session: Session,
+    life: Lifecycle,
+    actor: Actor,
+    limit: int = 50,
+    after: str | None = None,
+    count: bool = True,
+) -> RecordPage:
+    """The latest events of every report ``actor`` sees, newest first (the auditor's record),
+    ``limit`` of them after the position ``after``, read from the index on ``events.at``."""
     where = visible(life.snapshot, actor)
-    total = session.scalar(select(func.count()).select_from(Event).join(Report).where(where)) or 0
+    keys = (Event.at, Event.id)
+    cursor = keyset.Cursor.parse(after, len(keys)) if after else None
+    total = None
+    if count:
+        counted = select(Event.id).join(Report, Report.id == Event.report_id).where(where)
+        total = keyset.capped_count(session, counted)
     rows = session.execute(
         select(
             Report.code,
@@ -877,11 +1035,15 @@ def recent_events(
             Event.to_state,
             Event.note,
             Event.hash,
+            Event.id,
         )
         .join(Report, Report.id == Event.report_id)
-        .where(where)
+        .where(where, *keyset.after(keys, cursor, descending=True))
         .order_by(Event.at.desc(), Event.id.desc())
-        .limit(limit)
-        .offset(offset)
+        .limit(limit + 1)
     ).all()
-    return total, [RecordLine(*row) for row in rows]
+    shown = rows[:limit]
+    following = None
+    if len(rows) > limit:
+        following = keyset.Cursor((shown[-1].at, shown[-1].id)).token()
+    return RecordPage(total, [RecordLine(*row[:-1]) for row in shown], following)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -79,6 +80,17 @@ class Report(Base):
     __table_args__ = (
         Index("ix_reports_state_agency", "state", "agency"),
         Index("ix_reports_submitted_at", "submitted_at"),
+        # The officer scope is `agency IN … OR unit IN …`: each side needs its own index.
+        Index("ix_reports_unit", "unit"),
+        # The public list (portal, API, Open311): published results, newest publication first.
+        # The predicate is written as the queries render it, so that both planners match it.
+        Index(
+            "ix_reports_published",
+            "published_at",
+            "id",
+            postgresql_where=text("state = 'published' AND confidential IS false"),
+            sqlite_where=text("state = 'published' AND confidential IS 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -183,6 +195,17 @@ class Clock(Base):
     """
 
     __tablename__ = "clocks"
+    __table_args__ = (
+        # Running clocks only (a few per open report, against millions stopped): the overdue
+        # filter, the late and warning queues, the worker's deadline job and /metrics.
+        Index(
+            "ix_clocks_running",
+            "due_at",
+            "report_id",
+            postgresql_where=text("stopped_at IS NULL"),
+            sqlite_where=text("stopped_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
@@ -254,12 +277,23 @@ class Event(Base):
     """One step of a report's story: append-only, chained to the previous event by hash."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("report_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("report_id", "seq"),
+        # Reopenings only: the IOC's replies queue asks "no reopening since this reply?".
+        Index(
+            "ix_events_reopen",
+            "report_id",
+            "at",
+            postgresql_where=text("action = 'reopen'"),
+            sqlite_where=text("action = 'reopen'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
     seq: Mapped[int]
-    at: Mapped[datetime]
+    #: Indexed for the auditor's record, newest first across every report.
+    at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(30))
     action: Mapped[str] = mapped_column(String(40))

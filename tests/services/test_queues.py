@@ -394,6 +394,80 @@ def test_search_pages(life: Lifecycle, now: Clockwork) -> None:
     assert last.page == 3 and [r.code for r in last.rows] == [made[0]]
 
 
+# -- paging: in SQL, by position (keyset), with capped counts -------------------------------------
+
+
+def _walk(life: Lifecycle, who: Actor, queue: queues.Queue, at: datetime, size: int) -> list[list]:
+    """Every page of ``queue``, following each page's ``next`` position."""
+    pages, after = [], None
+    with life.uow.read() as session:
+        while True:
+            view = queues.queue_rows(session, life, who, queue, at, limit=size, after=after)
+            pages.append([r.code for r in view.rows])
+            if view.next is None:
+                return pages
+            after = view.next
+
+
+def test_a_queue_pages_by_position_most_urgent_first(life: Lifecycle, now: Clockwork) -> None:
+    made = []
+    for minute in range(5):  # intake clocks due 2 working hours after each report
+        now.value = datetime(2026, 4, 22, 8, minute * 10, tzinfo=VN)
+        made.append(road(life))
+    at = datetime(2026, 4, 22, 10, 15, tzinfo=VN)  # the first two are late by now
+    pages = _walk(life, IOC, queues.NEW, at, size=2)
+    assert pages == [made[0:2], made[2:4], made[4:5]]
+    with life.uow.read() as session:
+        first = queues.queue_rows(session, life, IOC, queues.NEW, at, limit=2)
+    assert first.total == 5 and first.count_text == "5" and first.next is not None
+
+
+def test_the_replies_queue_pages_too(life: Lifecycle, now: Clockwork) -> None:
+    answered = ("classify", "forward", "accept", "propose_result", "approve", "publish")
+    made = [road(life, *answered) for _ in range(3)]
+    for code in made:
+        _as_reporter(life, code, "reply", text="Xin làm rõ thêm.")
+    assert _walk(life, IOC, queues.REPLIES, now(), size=2) == [made[:2], made[2:]]
+
+
+def test_a_count_past_the_cap_says_more_than(
+    life: Lifecycle, now: Clockwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queues.keyset, "COUNT_CAP", 3)
+    for _ in range(5):
+        road(life)
+    with life.uow.read() as session:
+        view = queues.queue_rows(session, life, IOC, queues.NEW, now(), limit=2)
+    assert view.total == 4 and view.count_text == "hơn 3" and len(view.rows) == 2
+    assert queues.keyset.count_text(4, 1000) == "4"
+    assert queues.keyset.count_text(1001, 1000) == "hơn 1 000"
+
+
+@pytest.mark.parametrize(
+    "token", ["x", "t1.t2", "t1.t2.z3", "t1.t2.i", "t99999999999999999999.t1.i1"]
+)
+def test_a_position_that_was_not_written_here_is_refused(
+    life: Lifecycle, now: Clockwork, token: str
+) -> None:
+    road(life)
+    with life.uow.read() as session, pytest.raises(queues.keyset.BadCursor):
+        queues.queue_rows(session, life, IOC, queues.NEW, now(), after=token)
+
+
+def test_the_warning_queue_is_chosen_in_sql_by_each_clocks_allowance(
+    life: Lifecycle, now: Clockwork
+) -> None:
+    now.value = datetime(2026, 4, 22, 9, 30, tzinfo=VN)
+    verify = road(life, "classify", "forward")  # verify: 1 working day, due 23/4 09:30
+    intake = road(life)  # intake: 2 working hours, due 22/4 11:30
+    at = datetime(2026, 4, 22, 10, 30, tzinfo=VN)  # intake half used; verify an eighth
+    assert queue_codes(life, VIEWER, at)["sap-den-han"] == []
+    at = datetime(2026, 4, 22, 11, 15, tzinfo=VN)  # intake: 15 min of 120 left → warning
+    assert queue_codes(life, VIEWER, at)["sap-den-han"] == [intake]
+    at = datetime(2026, 4, 23, 8, 0, tzinfo=VN)  # intake late; verify: 90 min of 480 left
+    assert queue_codes(life, VIEWER, at) == {"qua-han": [intake], "sap-den-han": [verify]}
+
+
 # -- what rows and pages carry ---------------------------------------------------------------------
 
 

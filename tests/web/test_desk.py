@@ -245,6 +245,62 @@ def test_every_row_has_a_deadline_badge_from_the_clock(
     assert tags(report, id="report-deadline", data_standing=standing)
 
 
+def test_the_full_queue_pages_with_next_links(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``?hang=`` shows one queue a page at a time ("Trang sau"), by position, never all of it."""
+    import html as markup
+
+    from web.desk import views
+
+    monkeypatch.setattr(views, "QUEUE_PAGE", 2)
+    made = {report_in(desk.life, State.FORWARDED, "SYT") for _ in range(3)}
+    url, pages = "/ban-xu-ly?hang=cho-xac-minh", []
+    while url:
+        html = page_of(desk, "canbo.syt", url)
+        pages.append(codes_in(html))
+        following = tags(html, "a", id="page-next")
+        url = markup.unescape(following[0]["href"]) if following else ""
+        assert len(pages) < 50
+    seen = [code for codes in pages for code in codes]
+    assert all(len(codes) <= 2 for codes in pages) and len(pages) >= 2
+    assert made <= set(seen) and len(seen) == len(set(seen))
+    assert tags(html, "a", id="page-first")  # the last page leads back to the first
+    home = page_of(desk, "canbo.syt", "/ban-xu-ly")
+    assert tags(home, "a", id="more-cho-xac-minh") or len(seen) <= views.QUEUE_PREVIEW
+
+
+def test_the_record_pages_by_position_newest_first(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The auditor's record follows "Trang sau" through every event, each once (R23)."""
+    import html as markup
+
+    from web.desk import views
+
+    monkeypatch.setattr(views, "RECORD_PAGE", 3)
+    report_in(desk.life, State.FORWARDED)
+    with desk.life.uow.read() as session:
+        events = session.scalars(select(Event).order_by(Event.at.desc(), Event.id.desc())).all()
+        expected = [(e.report.code, str(e.seq)) for e in events]
+    url, seen = "/ban-xu-ly/nhat-ky", []
+    while url and len(seen) <= len(expected):
+        html = page_of(desk, "kiemtra", url)
+        lines = tags(html, "tr", data_testid="record-line")
+        assert len(lines) <= 3
+        seen += [(line["data-code"], line["data-seq"]) for line in lines]
+        following = tags(html, "a", id="page-next")
+        url = markup.unescape(following[0]["href"]) if following else ""
+    assert seen == expected and tags(html, "a", id="page-first")
+    edited = page_of(desk, "kiemtra", "/ban-xu-ly/nhat-ky?sau=i1")
+    assert "Địa chỉ trang không hợp lệ" in text_of(edited)
+
+
+def test_an_edited_page_position_shows_the_first_page_with_a_message(desk: Desk) -> None:
+    report_in(desk.life, State.FORWARDED, "SYT")
+    html = page_of(desk, "canbo.syt", "/ban-xu-ly?hang=cho-xac-minh&sau=abc")
+    assert "Địa chỉ trang không hợp lệ" in text_of(html) and codes_in(html)
+    assert not tags(html, "a", id="page-first")
+
+
 def test_a_paused_report_reads_paused(desk: Desk) -> None:
     code = report_in(desk.life, State.NEEDS_INFO)
     html = page_of(desk, "ioc", "/ban-xu-ly?hang=cho-bo-sung")

@@ -617,6 +617,17 @@ def listed(client: FlaskClient, **query: str) -> list[str]:
     return codes(check(client.get(f"{V2}/requests.json", query_string=query), "requests"))
 
 
+def test_requests_are_read_in_batches_by_position(
+    client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of one, each after the last one's position: the same list, nothing twice."""
+    from web import open311_records
+
+    whole = listed(client)
+    monkeypatch.setattr(open311_records, "BATCH", 1)
+    assert listed(client) == whole and len(set(whole)) == len(whole) >= 2
+
+
 def test_requests_by_service_code(client: FlaskClient, world: World) -> None:
     power = same_in_xml(
         client, f"{V2}/requests", "service_code=dien", "requests", "service_requests"

@@ -145,6 +145,43 @@ def test_the_list_is_paged_and_the_pages_keep_the_filters(
     assert codes_on(client, "/ket-qua?q=trangphan&trang=abc") == on_first
 
 
+def test_past_the_counted_results_the_list_pages_by_position(
+    client: FlaskClient, life: Lifecycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counts stop at the cap ("Hơn … kết quả"); deeper pages follow a position, not an OFFSET."""
+    from dataclasses import replace
+
+    from engine.services import keyset
+
+    monkeypatch.setattr(keyset, "COUNT_CAP", 4)
+    portal = replace(life.snapshot.portal, page_size=2)  # pages 1–2 by number, 3–4 by position
+    monkeypatch.setattr(life, "snapshot", replace(life.snapshot, portal=portal))
+    codes = []
+    for i in range(7):
+        code, _ = direct_report(life, content=f"Đèn đường số {i} không sáng. vitrisau")
+        answer(life, code)
+        codes.append(code)
+    seen, url, pages = [], "/ket-qua?q=vitrisau", 0
+    while url and pages < 10:
+        html = client.get(url).get_data(as_text=True)
+        pages += 1
+        if pages == 1:
+            assert "Hơn 4 kết quả" in text_of(html) and "trang 1/" not in text_of(html)
+        seen += re.findall(r'data-testid="result-card" data-code="([^"]+)"', html)
+        following = re.search(r'id="page-next" rel="next" href="([^"]+)"', html)
+        url = following.group(1).replace("&amp;", "&") if following else ""
+        assert not following or "q=vitrisau" in following.group(1)
+    assert seen == codes[::-1] and pages == 4  # newest first, each once, across the cap
+    assert 'id="page-first"' in html and 'id="page-prev"' not in html
+    edited = client.get("/ket-qua?q=vitrisau&sau=t1.x2").get_data(as_text=True)
+    assert "Địa chỉ trang không hợp lệ" in text_of(edited)
+    assert codes_on(client, "/ket-qua?q=vitrisau&sau=t1.x2") == codes_on(
+        client, "/ket-qua?q=vitrisau"
+    )
+    home = client.get("/").get_data(as_text=True)
+    assert "hơn 4 kết quả" in text_of(home)
+
+
 def test_one_result_and_its_pictures(client: FlaskClient, life: Lifecycle) -> None:
     code, _token = send_report(client, files=[upload(jpeg_with_gps(), "o-ga.jpg")])
     answer(life, code, result="Đã vá ổ gà.")

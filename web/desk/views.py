@@ -34,7 +34,7 @@ from werkzeug.routing import BuildError
 
 from engine.rules.facts import fold
 from engine.sector_fields import Detail, InvalidExtra, details
-from engine.services import disclosure, queues
+from engine.services import disclosure, keyset, queues
 from engine.services.errors import Conflict, DomainError, Forbidden, InvalidInput, WrongState
 from engine.workflow import ACTIONS, RATINGS, STATE_LABELS_VI, Role, State
 from web.auth import current_staff, staff_required
@@ -49,8 +49,14 @@ from web.security import page_headers
 
 desk = Blueprint("desk", __name__, url_prefix="/ban-xu-ly")
 
-#: Rows of each queue on the desk's first page; ``?hang=<key>`` shows one queue in full.
+#: Rows of each queue on the desk's first page; ``?hang=<key>`` pages through one queue
+#: (``&sau=<position>`` for the page after a position, keyset-paged in SQL).
 QUEUE_PREVIEW = 20
+QUEUE_PAGE = 50
+BAD_POSITION = (
+    "Địa chỉ trang không hợp lệ (có thể đã bị sửa), nên đây là trang đầu. "
+    "The page position is not valid; this is the first page."
+)
 SEARCH_PAGE = 50
 RECORD_PAGE = 100
 TEXT_FILTER_MAX = 200
@@ -248,7 +254,7 @@ def _filter_context() -> dict[str, Any]:
     return {
         "areas": sorted(snap.areas.values(), key=lambda a: fold(a.name.split(" ", 1)[-1])),
         "agencies": [(o.value, o.label, o.group) for o in widgets.agency_options(snap)],
-        "kept": {k: v for k, v in request.args.items() if k not in ("trang",) and v},
+        "kept": {k: v for k, v in request.args.items() if k not in ("trang", "sau") and v},
     }
 
 
@@ -269,16 +275,25 @@ def home() -> Response:
     with life.uow.read() as db:
         if key:
             chosen = queues.find_queue(staff.role, key)
-            views = [queues.queue_rows(db, life, staff.actor, chosen, now, filters)]
+            after = request.args.get("sau") or None
+            try:
+                one = queues.queue_rows(
+                    db, life, staff.actor, chosen, now, filters, QUEUE_PAGE, after
+                )
+            except keyset.BadCursor:
+                problems["sau"] = BAD_POSITION
+                one = queues.queue_rows(db, life, staff.actor, chosen, now, filters, QUEUE_PAGE)
+            views = [one]
         else:
             views = queues.my_queues(db, life, staff.actor, now, filters, QUEUE_PREVIEW)
         if staff.role is Role.AUDITOR:
-            record = queues.recent_events(db, life, staff.actor, limit=20)[1]
+            record = queues.recent_events(db, life, staff.actor, limit=20, count=False).lines
             register = disclosure.disclosures(db, limit=10)[1]
     return page(
         "desk/home.html",
         views=views,
         one=key,
+        later=bool(key and request.args.get("sau") and "sau" not in problems),
         filters=filters,
         problems=problems,
         record=record,
@@ -464,15 +479,17 @@ def register() -> Response:
 @desk.get("/nhat-ky")
 @staff_required(*disclosure.REGISTER_READERS)
 def record() -> Response:
+    """The record, newest first, a page at a time by position (``?sau=``)."""
     staff, life = current_staff(), lifecycle()
     assert staff is not None
-    number = page_number(request.args)
+    after, problem = request.args.get("sau") or None, None
     with life.uow.read() as db:
-        total, lines = queues.recent_events(
-            db, life, staff.actor, limit=RECORD_PAGE, offset=(number - 1) * RECORD_PAGE
-        )
-    pages = max(1, -(-total // RECORD_PAGE))
-    return page("desk/record.html", lines=lines, total=total, number=number, pages=pages)
+        try:
+            found = queues.recent_events(db, life, staff.actor, RECORD_PAGE, after)
+        except keyset.BadCursor:
+            after, problem = None, BAD_POSITION
+            found = queues.recent_events(db, life, staff.actor, RECORD_PAGE)
+    return page("desk/record.html", found=found, later=bool(after), problem=problem)
 
 
 # -- pictures --------------------------------------------------------------------------------------
