@@ -147,11 +147,12 @@ class AgencyForm(entries.Effective):
         validators=[
             Optional(),
             Regexp(
-                r"^[A-Z_][A-Z0-9_]*$",
-                message="Chữ in hoa, số và dấu _, ví dụ PHANANH_WEBHOOK_SECRET_SXD.",
+                r"^PHANANH_WEBHOOK_[A-Z0-9_]+$",
+                message="Tên bắt đầu bằng PHANANH_WEBHOOK_, chữ in hoa, số và dấu _, ví dụ "
+                "PHANANH_WEBHOOK_SECRET_SXD.",
             ),
         ],
-        description="Chỉ ghi TÊN biến môi trường, không ghi khóa.",
+        description="Chỉ ghi TÊN biến môi trường (bắt đầu bằng PHANANH_WEBHOOK_), không ghi khóa.",
     )
     leader = FormField(ContactForm, "Lãnh đạo phụ trách")
     focal_officers = FieldList(

@@ -29,11 +29,19 @@ __all__ = ["worker"]
 
 
 def _with_smtp(config: Snapshot, address: str) -> Snapshot:
-    """The same configuration, sending through ``HOST:PORT`` (a test or local mail sink)."""
+    """The same configuration, sending through ``HOST:PORT`` (a test or local mail sink) in plain
+    text, so without logging in: the account of ``notify.yaml`` is never sent unencrypted."""
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         raise click.UsageError(f"--smtp: '{address}' phải có dạng HOST:PORT, ví dụ 127.0.0.1:8025")
-    smtp = replace(config.notify.smtp, host=host, port=int(port), security="none")
+    smtp = replace(
+        config.notify.smtp,
+        host=host,
+        port=int(port),
+        security="none",
+        username_env=None,
+        password_env=None,
+    )
     return replace(config, notify=replace(config.notify, smtp=smtp))
 
 

@@ -2,7 +2,8 @@
 
 Templates are data (Đ13.8): an administrator may edit them, so they never reach Python internals —
 ``ImmutableSandboxedEnvironment`` refuses attribute access such as ``''.__class__`` and any
-mutation of the values passed in.
+mutation of the values passed in — nor more time, memory or output than :mod:`engine.sandbox`
+bounds (a render stops with :class:`~engine.sandbox.TemplateLimitError` instead).
 
 A template is accepted only if it compiles, names no variable its sample context lacks (checked on
 the whole template, every branch, so a typo in a rarely taken ``{% if %}`` is found too), and
@@ -20,9 +21,15 @@ from functools import cache
 from types import MappingProxyType, TracebackType
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from engine.sandbox import BoundedSandbox, Limits, TemplateLimitError, rendering
+
+__all__ = ["LIMITS", "Limits", "TemplateLimitError", "check", "check_mail", "render"]
+
+#: The bounds of every render (a test may set others).
+LIMITS = Limits()
 
 #: Values used to try a template before it is accepted (a sample Phụ lục 2 answer).
 SAMPLE_CONTEXT: Mapping[str, Any] = {
@@ -42,11 +49,9 @@ class TemplateProblem:
 
 
 @cache
-def environment() -> ImmutableSandboxedEnvironment:
+def environment() -> BoundedSandbox:
     """The one sandboxed environment; plain text output, so no HTML autoescape here."""
-    return ImmutableSandboxedEnvironment(
-        autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined
-    )
+    return BoundedSandbox(autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined)
 
 
 def check(
@@ -75,7 +80,13 @@ def check(
         )
     for values in samples:
         try:
-            template.render(**values)
+            _bounded(template, values)
+        except TemplateLimitError as exc:
+            return TemplateProblem(
+                _line_of(exc.__traceback__),
+                f"mẫu vượt giới hạn cho phép: {exc.message_vi}",
+                f"template exceeds a limit: {exc.message_en}",
+            )
         except SecurityError as exc:
             return TemplateProblem(
                 _line_of(exc.__traceback__),
@@ -118,9 +129,26 @@ def _line_of(trace: TracebackType | None) -> int:
     return line
 
 
-def render(source: str, context: Mapping[str, Any]) -> str:
-    """Render an accepted template in the sandbox."""
-    return environment().from_string(source).render(**context)
+def render(source: str, context: Mapping[str, Any], limits: Limits | None = None) -> str:
+    """Render an accepted template in the sandbox, within ``limits`` (:data:`LIMITS`)."""
+    return _bounded(environment().from_string(source), context, limits)
+
+
+def _bounded(template: Template, context: Mapping[str, Any], limits: Limits | None = None) -> str:
+    """The rendered text, chunk by chunk within the output limit; the clock runs from here."""
+    limits = limits or LIMITS
+    with rendering(limits):
+        out: list[str] = []
+        length = 0
+        for chunk in template.generate(**context):
+            length += len(chunk)
+            if length > limits.output:
+                raise TemplateLimitError(
+                    f"văn bản tạo ra dài quá {limits.output} ký tự",
+                    f"the text made is longer than {limits.output} characters",
+                )
+            out.append(chunk)
+        return "".join(out)
 
 
 # -- mail templates ------------------------------------------------------------------------------

@@ -209,6 +209,7 @@ def notify(data: dict[str, Any] | None) -> NotifyConfig:
             password_env=mail.get("password_env"),
             sender=mail.get("sender", base.sender),
             timeout_seconds=mail.get("timeout_seconds", base.timeout_seconds),
+            allow_plain_login_localhost=mail.get("allow_plain_login_localhost", False),
         ),
         ioc_email=data.get("ioc_email"),
         public_base_url=str(data.get("public_base_url", "")).rstrip("/"),

@@ -6,13 +6,15 @@ the line where an administrator can fix it.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engine import egress
 from engine.config.errors import ConfigError, format_path
 from engine.config.regulation import STEP_MAXIMA
 from engine.config.snapshot import CHOICE_TYPES, Duration
@@ -61,8 +63,17 @@ def day_minutes(sla: Source) -> int:
     return max(sum(end - start for start, end in periods(texts)) for texts in hours.values())
 
 
-def cross_check(sectors: Source, areas: Source | None, sla: Source) -> list[ConfigError]:
-    """Every cross-file problem, in no particular order (the caller sorts)."""
+def cross_check(
+    sectors: Source,
+    areas: Source | None,
+    sla: Source,
+    environ: Mapping[str, str] | None = None,
+) -> list[ConfigError]:
+    """Every cross-file problem, in no particular order (the caller sorts).
+
+    ``environ`` (the process's environment by default) gives the deployment's allow-list of
+    internal webhook addresses (:data:`engine.egress.WEBHOOK_ALLOW_ENV`).
+    """
     sector_items = items(sectors, "sectors")
     agency_items = items(sectors, "agencies") + items(areas, "agencies")
     area_items = items(areas, "areas")
@@ -75,6 +86,7 @@ def cross_check(sectors: Source, areas: Source | None, sla: Source) -> list[Conf
         *_effective_periods(sector_items + agency_items + area_items),
         *_sector_fields(sector_items),
         *_agencies(agency_items, {i.data["code"] for i in area_items}, sla),
+        *_webhooks(agency_items, os.environ if environ is None else environ),
         *_routes(route_items, sector_items, agency_items, area_items),
         *_calendar(sla),
         *_steps(sla),
@@ -187,6 +199,36 @@ def _agencies(agencies: list[Item], area_codes: set[str], sla: Source) -> Iterat
                 f"địa bàn '{area}' đã có Ủy ban nhân dân '{governing[0].data['code']}'",
                 f"area '{area}' already has a People's Committee, '{governing[0].data['code']}'",
             )
+
+
+def _webhooks(agencies: list[Item], environ: Mapping[str, str]) -> Iterator[ConfigError]:
+    """An agency's signing key only from a ``PHANANH_WEBHOOK_*`` variable, and its webhook not
+    on an internal address written in the URL (names are resolved, and checked, when sending)."""
+    try:
+        allow, allow_problem = egress.allowed_networks(environ), ""
+    except ValueError as exc:
+        allow, allow_problem = (), f" ({exc})"
+    for item in agencies:
+        name = item.data.get("webhook_secret_env")
+        problem = name and egress.env_name_problem(name, egress.WEBHOOK_ENV_PREFIX)
+        if problem:
+            yield item.error(
+                "webhook_secret_env",
+                problem,
+                f"environment variable '{name}' is not allowed: only names starting with "
+                f"{egress.WEBHOOK_ENV_PREFIX}, so that the configuration can't read other secrets",
+            )
+        url = item.data.get("webhook_url")
+        for address in egress.literal_addresses(url) if url else []:
+            if egress.refused(address, allow):
+                yield item.error(
+                    "webhook_url",
+                    egress.refusal(url, address) + allow_problem,
+                    f"webhook {url} ({address}) is an internal address (loopback, private, "
+                    f"link-local or metadata); the deployment may allow it in "
+                    f"{egress.WEBHOOK_ALLOW_ENV}{allow_problem}",
+                )
+                break
 
 
 def _parent_cycles(by_code: dict[str, Item]) -> Iterator[ConfigError]:
@@ -458,6 +500,51 @@ def check_portal(portal: Source) -> list[ConfigError]:
                 None,
                 f"tâm bản đồ {center} nằm ngoài khung tọa độ của tỉnh",
                 f"the map centre {center} is outside the province's bounds",
+            )
+        )
+    return errors
+
+
+def check_notify(notify: Source) -> list[ConfigError]:
+    """The mail account only from ``PHANANH_SMTP_*`` variables, and never sent in clear text:
+    a login needs ``starttls`` or ``ssl``, or a relay on this machine that is allowed to take it
+    plain (``allow_plain_login_localhost``)."""
+    smtp = (notify.data or {}).get("smtp") or {}
+    item = Item(notify, ("smtp",), smtp)
+    errors: list[ConfigError] = []
+    for key in ("username_env", "password_env"):
+        name = smtp.get(key)
+        problem = name and egress.env_name_problem(name, egress.SMTP_ENV_PREFIX)
+        if problem:
+            errors.append(
+                item.error(
+                    key,
+                    problem,
+                    f"environment variable '{name}' is not allowed: only names starting with "
+                    f"{egress.SMTP_ENV_PREFIX}, so that the configuration can't read other secrets",
+                )
+            )
+    host = smtp.get("host", "localhost")
+    local = egress.loopback(host)
+    if smtp.get("allow_plain_login_localhost") and not local:
+        errors.append(
+            item.error(
+                "allow_plain_login_localhost",
+                f"chỉ được đăng nhập không mã hóa với máy chủ thư trên chính máy này (localhost, "
+                f"127.0.0.1), không phải '{host}'",
+                f"a plain-text login is allowed only to a mail server on this machine "
+                f"(localhost, 127.0.0.1), not '{host}'",
+            )
+        )
+    plain_ok = smtp.get("allow_plain_login_localhost") and local
+    if smtp.get("username_env") and smtp.get("security", "none") == "none" and not plain_ok:
+        errors.append(
+            item.error(
+                "security",
+                "đăng nhập máy chủ thư phải qua kết nối mã hóa: đặt security: starttls hoặc ssl "
+                "(mật khẩu không được gửi dạng rõ qua mạng)",
+                "logging in to the mail server needs an encrypted connection: set security: "
+                "starttls or ssl (the password is never sent in clear text)",
             )
         )
     return errors

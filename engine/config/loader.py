@@ -25,7 +25,7 @@ from pathlib import Path
 
 from engine import templates as sandbox
 from engine.config import build
-from engine.config.checks import check_portal, cross_check
+from engine.config.checks import check_notify, check_portal, cross_check
 from engine.config.errors import ConfigError, ConfigInvalid
 from engine.config.regulation import RESULT_TEMPLATE
 from engine.config.schema import OPTIONAL_FILES, SCHEMA_FILES, validate
@@ -138,6 +138,7 @@ def _load(root: Path, display: Callable[[Path], str], origin: str) -> Snapshot:
         errors.extend(check_portal(sources["portal"]))
     if "notify" in sources:
         errors.extend(_check_notify(sources["notify"]))
+        errors.extend(check_notify(sources["notify"]))
     if errors:
         raise ConfigInvalid(errors)
     return build.snapshot(

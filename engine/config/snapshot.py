@@ -314,6 +314,8 @@ class SmtpConfig:
     password_env: str | None = None
     sender: str = "Phản ánh hiện trường <phananh@localhost>"
     timeout_seconds: int = 30
+    #: Log in without TLS, allowed only when ``host`` is this machine (a local relay).
+    allow_plain_login_localhost: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 **E-mail.** One SMTP connection per message (``none``: plain, ``starttls``: upgraded, ``ssl``: TLS
 from the start, certificates checked against the system's CAs), logging in when ``notify.yaml``
-names the environment variables holding the user and password. Headers that let a receiver see a
+names the environment variables holding the user and password — only ``PHANANH_SMTP_*`` names,
+and only over TLS: a plain-text login is refused before connecting, unless
+``allow_plain_login_localhost`` is set and the server is this machine (:mod:`engine.egress`). Headers that let a receiver see a
 repeat once: ``Message-ID: <KEY@phananh>`` (the delivery's dedup key with every character a
 Message-ID can't hold written ``=XX``, so two keys never share an id) and ``X-Phananh-Dedup-Key``
 (the key as it is). ``Date`` is when the message was queued, so a resend is the same message;
@@ -14,15 +16,21 @@ is sent only if every recipient is accepted; otherwise the attempt failed.
 attempt) and ``X-Phananh-Signature: sha256=HEX`` — the HMAC-SHA256 of the body bytes with the
 agency's secret (read from the environment variable its ``webhook_secret_env`` names; never from
 the YAML). The body carries ``occurred_at``, inside the signature. Only a 2xx answer counts as
-delivered; redirects are not followed (a signed POST is not replayed elsewhere).
+delivered; redirects are not followed (a signed POST is not replayed elsewhere). The secret's
+variable must be a ``PHANANH_WEBHOOK_*`` name, and the connection goes only to public addresses,
+checked after DNS resolution at each attempt (or those ``PHANANH_WEBHOOK_ALLOW`` names); no HTTP
+proxy is used, so the address checked is the one connected to.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import http.client
 import re
 import smtplib
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -31,7 +39,9 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, getaddresses
+from typing import Any
 
+from engine import egress
 from engine.config.snapshot import SmtpConfig
 
 #: The right-hand side of every Message-ID the worker writes.
@@ -96,6 +106,12 @@ class SmtpMailer:
     def send(self, mail: EmailMessage, recipients: list[str]) -> None:
         cfg = self.config
         credentials = self._credentials()
+        if credentials and cfg.security == "none" and not self._plain_login_allowed():
+            raise DeliveryError(
+                f"không đăng nhập máy chủ thư {cfg.host} khi chưa mã hóa: đặt security: starttls "
+                "hoặc ssl trong notify.yaml (đăng nhập không mã hóa chỉ được với máy chủ thư "
+                "localhost và allow_plain_login_localhost: true)"
+            )
         try:
             if cfg.security == "ssl":
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -123,10 +139,19 @@ class SmtpMailer:
         if refused:
             raise DeliveryError(f"máy chủ thư từ chối một số người nhận: {_refusals(refused)}")
 
+    def _plain_login_allowed(self) -> bool:
+        return self.config.allow_plain_login_localhost and egress.loopback(self.config.host)
+
     def _credentials(self) -> tuple[str, str] | None:
+        """The account, read now; a variable outside ``PHANANH_SMTP_*`` is never read (the
+        configuration is checked when it loads, and again here, where the environment is read)."""
         cfg = self.config
         if not cfg.username_env:
             return None
+        for name in (cfg.username_env, cfg.password_env or ""):
+            problem = egress.env_name_problem(name, egress.SMTP_ENV_PREFIX)
+            if problem:
+                raise DeliveryError(problem)
         user, password = (
             self.environ.get(cfg.username_env),
             self.environ.get(cfg.password_env or ""),
@@ -159,17 +184,80 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-class WebhookPoster:
-    """POSTs signed JSON bodies; anything but a 2xx answer is a failed attempt."""
+class _GuardedHTTP(http.client.HTTPConnection):
+    """An HTTP connection opened through :func:`engine.egress.connect`."""
 
-    def __init__(self, timeout_seconds: float, environ: Mapping[str, str]) -> None:
+    def __init__(self, *args: Any, guard: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = guard
+
+
+class _GuardedHTTPS(http.client.HTTPSConnection):
+    """The same for HTTPS: the socket is checked, then wrapped in TLS for the URL's host name."""
+
+    def __init__(self, *args: Any, guard: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = guard
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, guard: Any) -> None:
+        super().__init__()
+        self.guard = guard
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(functools.partial(_GuardedHTTP, guard=self.guard), req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, guard: Any) -> None:
+        super().__init__(context=_tls())
+        self.guard = guard
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(
+            functools.partial(_GuardedHTTPS, guard=self.guard), req, context=self._context
+        )
+
+
+class WebhookPoster:
+    """POSTs signed JSON bodies; anything but a 2xx answer is a failed attempt.
+
+    ``resolve`` is :func:`socket.getaddrinfo` (a test gives its own to stand for DNS).
+    """
+
+    def __init__(
+        self,
+        timeout_seconds: float,
+        environ: Mapping[str, str],
+        resolve: egress.Resolver = socket.getaddrinfo,
+    ) -> None:
         self.timeout = timeout_seconds
         self.environ = environ
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        self.resolve = resolve
+
+    def _opener(self) -> urllib.request.OpenerDirector:
+        """No proxy (the address checked is the one connected to), no redirect, and the
+        deployment's allow-list as it is now."""
+        try:
+            allow = egress.allowed_networks(self.environ)
+        except ValueError as exc:
+            raise DeliveryError(str(exc)) from None
+        guard = functools.partial(egress.connect, allow=allow, resolve=self.resolve)
+        return urllib.request.build_opener(
+            urllib.request.ProxyHandler({}),
+            _GuardedHTTPHandler(guard),
+            _GuardedHTTPSHandler(guard),
+            _NoRedirect,
+        )
 
     def post(
         self, *, url: str, secret_env: str, body: bytes, key: str, event: str, at: datetime
     ) -> int:
+        problem = egress.env_name_problem(secret_env, egress.WEBHOOK_ENV_PREFIX)
+        if problem:
+            raise DeliveryError(problem)
+        opener = self._opener()
         secret = self.environ.get(secret_env)
         if not secret:
             raise DeliveryError(f"chưa đặt biến môi trường {secret_env} (khóa ký webhook)")
@@ -187,9 +275,11 @@ class WebhookPoster:
             },
         )
         try:
-            with self._opener.open(request, timeout=self.timeout) as answer:
+            with opener.open(request, timeout=self.timeout) as answer:
                 answer.read(65536)
                 status = answer.status
+        except egress.RefusedAddress as exc:
+            raise DeliveryError(str(exc)) from exc
         except urllib.error.HTTPError as exc:
             raise DeliveryError(f"{url} trả lời HTTP {exc.code} {exc.reason}") from exc
         except (OSError, ValueError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -139,6 +140,29 @@ def test_a_handling_limit_beyond_six_working_days_is_refused(
     assert "vượt quá tối đa 6d" in field_error(text, "handling_limit")
     assert 'value="7d"' in text
     assert active(app)[0] == before_id and len(history(app)) == count
+
+
+def test_a_webhook_to_an_internal_address_or_with_another_secret_is_refused(
+    app: Flask, admin_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #12: a webhook signed with SECRET_KEY and posted to loopback is refused at the save."""
+    monkeypatch.delenv("PHANANH_WEBHOOK_ALLOW", raising=False)
+    before_id, _ = active(app)
+    answer = admin_client.post(
+        URL + "SXD",
+        data=_sxd(webhook_url="http://127.0.0.1:2601/x", webhook_secret_env="SECRET_KEY"),
+    )
+    assert answer.status_code == 422
+    assert "PHANANH_WEBHOOK_" in field_error(page(answer), "webhook_secret_env")
+    answer = admin_client.post(
+        URL + "SXD",
+        data=_sxd(
+            webhook_url="http://127.0.0.1:2601/x", webhook_secret_env="PHANANH_WEBHOOK_SECRET_SXD"
+        ),
+    )
+    assert answer.status_code == 422
+    assert "PHANANH_WEBHOOK_ALLOW" in field_error(page(answer), "webhook_url")
+    assert active(app)[0] == before_id
 
 
 def test_a_commune_committee_is_edited_in_areas_yaml(app: Flask, admin_client: FlaskClient) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html
+import itertools
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from engine import configstore
+from engine import templates as sandbox
 from web.runtime import lifecycle
 
 PAGE = "/admin/mau/"
@@ -135,3 +138,20 @@ def test_the_preview_script_is_a_static_file(app: Flask, admin_client: FlaskClie
     answer = admin_client.get("/static/admin-mau.js")
     assert answer.status_code == 200 and b"xem-truoc" in answer.data
     answer.close()
+
+
+def test_the_preview_of_a_costly_template_answers_in_vietnamese(
+    admin_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #12: the preview rendered ``('x'*20000000)`` and hung on nested loops."""
+    answer = admin_client.post(
+        PAGE + "xem-truoc", data={"ten": RESULT, "noi_dung": "{{ ('x'*20000000)|length }}"}
+    )
+    assert "output" not in answer.json
+    assert answer.json["message"].startswith("mẫu vượt giới hạn cho phép: phép nhân chuỗi")
+    monkeypatch.setattr(
+        sandbox, "LIMITS", sandbox.Limits(seconds=50, clock=itertools.count().__next__)
+    )
+    nested = "{% for a in range(10000) %}{% for b in range(10000) %}{% endfor %}{% endfor %}"
+    answer = admin_client.post(PAGE + "xem-truoc", data={"ten": RESULT, "noi_dung": nested})
+    assert "output" not in answer.json and "mẫu chạy quá 50 giây" in answer.json["message"]

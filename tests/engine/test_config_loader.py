@@ -306,11 +306,93 @@ def test_notify_secrets_are_variable_names_and_the_sender_an_address(conf: Path)
     edit(conf / "notify.yaml", "# password_env: PHANANH_SMTP_PASSWORD", "password_env: PASS WORD")
     assert only(errors_of(conf), "'PASS WORD'").path == "smtp.password_env"
     edit(conf / "notify.yaml", "password_env: PASS WORD", "password_env: PHANANH_SMTP_PASSWORD")
+    edit(conf / "notify.yaml", "  security: none\n", "  security: starttls\n")
     smtp = load(conf).notify.smtp
     assert (smtp.username_env, smtp.password_env) == ("PHANANH_SMTP_USER", "PHANANH_SMTP_PASSWORD")
     line = edit(conf / "notify.yaml", 'sender: "Phản ánh', 'sender: "Phản ánh <thiếu địa chỉ>" #')
     error = only(errors_of(conf), "is not one e-mail address")
     assert (error.line, error.path) == (line, "smtp.sender")
+
+
+def test_the_mail_account_comes_only_from_phananh_smtp_variables(conf: Path) -> None:
+    """Issue #12: ``DATABASE_URL`` / ``SECRET_KEY`` named as the account would be sent to any mail
+    server; only ``PHANANH_SMTP_*`` names are accepted, each refused at its own line."""
+    notify = conf / "notify.yaml"
+    edit(notify, "  security: none\n", "  security: starttls\n")
+    user = edit(notify, "# username_env: PHANANH_SMTP_USER", "username_env: DATABASE_URL")
+    password = edit(notify, "# password_env: PHANANH_SMTP_PASSWORD", "password_env: SECRET_KEY")
+    errors = errors_of(conf)
+    assert [(e.file.endswith("notify.yaml"), e.line, e.path) for e in errors] == [
+        (True, user, "smtp.username_env"),
+        (True, password, "smtp.password_env"),
+    ]
+    assert "PHANANH_SMTP_" in errors[0].message_vi and "'DATABASE_URL'" in errors[0].message_vi
+    edit(notify, "username_env: DATABASE_URL", "username_env: PHANANH_SMTP_USER")
+    edit(notify, "password_env: SECRET_KEY", "password_env: PHANANH_SMTP_PASSWORD")
+    assert load(conf).notify.smtp.username_env == "PHANANH_SMTP_USER"
+
+
+def test_a_mail_login_needs_tls_or_a_relay_on_this_machine(conf: Path) -> None:
+    notify = conf / "notify.yaml"
+    edit(notify, "# username_env: PHANANH_SMTP_USER", "username_env: PHANANH_SMTP_USER")
+    edit(notify, "# password_env: PHANANH_SMTP_PASSWORD", "password_env: PHANANH_SMTP_PASSWORD")
+    line = edit(notify, "  security: none\n", "  security: none\n")
+    error = only(errors_of(conf), "starttls")
+    assert (error.line, error.path) == (line, "smtp.security")
+    edit(notify, "  security: none\n", "  security: none\n  allow_plain_login_localhost: true\n")
+    assert load(conf).notify.smtp.allow_plain_login_localhost  # host: localhost
+    line = edit(notify, "  host: localhost\n", "  host: mail.vinhlong.gov.vn\n")
+    error = only(errors_of(conf), "localhost, 127.0.0.1")
+    assert error.path == "smtp.allow_plain_login_localhost"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:2601/phananh/webhook",
+        "http://localhost:2601/hook",
+        "http://2130706433/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "https://10.20.30.40/hook",
+    ],
+)
+def test_an_agency_webhook_on_an_internal_address_is_refused_unless_the_deployment_allows_it(
+    conf: Path, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PHANANH_WEBHOOK_ALLOW", raising=False)
+    sectors = conf / "sectors.yaml"
+    line = edit(
+        sectors,
+        "    # webhook_url: https://hethong.sxd.example.vn/phananh/webhook\n",
+        f"    webhook_url: {url}\n",
+    )
+    edit(
+        sectors,
+        "    # webhook_secret_env: PHANANH_WEBHOOK_SECRET_SXD\n",
+        "    webhook_secret_env: PHANANH_WEBHOOK_SECRET_SXD\n",
+    )
+    error = only(errors_of(conf), "PHANANH_WEBHOOK_ALLOW")
+    assert (error.file.endswith("sectors.yaml"), error.line) == (True, line)
+    assert error.path.endswith(".webhook_url")
+    monkeypatch.setenv("PHANANH_WEBHOOK_ALLOW", "127.0.0.0/8,::1,10.0.0.0/8,169.254.169.254")
+    assert load(conf).agencies["SXD"].webhook_url == url
+
+
+def test_an_agency_webhook_key_comes_only_from_a_phananh_webhook_variable(conf: Path) -> None:
+    sectors = conf / "sectors.yaml"
+    edit(
+        sectors,
+        "    # webhook_url: https://hethong.sxd.example.vn/phananh/webhook\n",
+        "    webhook_url: https://hethong.sxd.example.vn/phananh/webhook\n",
+    )
+    line = edit(
+        sectors,
+        "    # webhook_secret_env: PHANANH_WEBHOOK_SECRET_SXD\n",
+        "    webhook_secret_env: SECRET_KEY\n",
+    )
+    error = only(errors_of(conf), "PHANANH_WEBHOOK_")
+    assert (error.line, error.path.endswith(".webhook_secret_env")) == (line, True)
 
 
 def test_agency_email_and_webhook_fields(conf: Path) -> None:

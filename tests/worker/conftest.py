@@ -23,6 +23,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from engine.config.snapshot import NotifyConfig, RetryPolicy, SmtpConfig, Snapshot
+from engine.egress import WEBHOOK_ALLOW_ENV
 from engine.store import OutboxMessage, UnitOfWork
 from engine.worker import Worker
 from tests.services.conftest import Clockwork, db_engine, life, now, snapshot, uow
@@ -31,6 +32,8 @@ __all__ = ["db_engine", "life", "now", "snapshot", "uow"]
 
 SECRET_ENV = "PHANANH_WEBHOOK_SECRET_SXD"
 SECRET = "khoa-bi-mat-cua-so-xay-dung"
+#: The test's receivers are on this machine: the deployment allows its webhooks to reach them.
+LOOPBACK = "127.0.0.1"
 IOC_MAIL = "ioc@example.vn"
 SXD_MAIL = "phananh.sxd@example.vn"
 
@@ -158,7 +161,7 @@ def configured(snapshot: Snapshot, smtp: tuple[Inbox, int], hooks: Hooks) -> Sna
 @pytest.fixture
 def make_worker(uow: UnitOfWork, configured: Snapshot, now: Clockwork) -> Callable[..., Worker]:
     def make(**options: Any) -> Worker:
-        options.setdefault("environ", {SECRET_ENV: SECRET})
+        options.setdefault("environ", {SECRET_ENV: SECRET, WEBHOOK_ALLOW_ENV: LOOPBACK})
         return Worker(uow, options.pop("snapshot", configured), now=now, **options)
 
     return make

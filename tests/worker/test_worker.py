@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from engine import templates
 from engine.config.snapshot import Snapshot
+from engine.egress import WEBHOOK_ALLOW_ENV
 from engine.services.lifecycle import Lifecycle
 from engine.store import OutboxMessage, UnitOfWork, User
 from engine.worker import NOTICE_KINDS, Worker, notices, outbox
@@ -30,6 +31,7 @@ from tests.services.conftest import Clockwork, road_report
 from tests.services.test_lifecycle import do, report_in
 from tests.worker.conftest import (
     IOC_MAIL,
+    LOOPBACK,
     SECRET,
     SECRET_ENV,
     SXD_MAIL,
@@ -196,7 +198,7 @@ def test_a_wrong_secret_does_not_verify(
     life: Lifecycle, make_worker: Callable[..., Worker], hooks: Hooks
 ) -> None:
     report_in(life, State.FORWARDED)
-    make_worker(environ={SECRET_ENV: "another-key"}).run_once()
+    make_worker(environ={SECRET_ENV: "another-key", WEBHOOK_ALLOW_ENV: LOOPBACK}).run_once()
     (request,) = hooks.requests
     good = hmac.new(SECRET.encode(), request["body"], hashlib.sha256).hexdigest()
     assert request["headers"]["X-Phananh-Signature"] != f"sha256={good}"
@@ -640,6 +642,7 @@ def test_smtp_credentials_come_from_the_environment(
             port=port,
             username_env="PHANANH_SMTP_USER",
             password_env="PHANANH_SMTP_PASSWORD",
+            allow_plain_login_localhost=True,  # the test's server on 127.0.0.1 has no TLS
         )
         snap = dataclasses.replace(
             configured, notify=dataclasses.replace(configured.notify, smtp=smtp)
