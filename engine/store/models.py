@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -281,7 +282,18 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "sent_at", "parked", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "sent_at", "parked", "next_attempt_at"),
+        #: What the worker claims from (:func:`engine.worker.outbox.claim_batch`): only the rows
+        #: still to send, by kind, oldest first — a claim never walks past the sent ones.
+        Index(
+            "ix_outbox_unsent",
+            "kind",
+            "id",
+            postgresql_where=text("sent_at IS NULL AND parked IS false"),
+            sqlite_where=text("sent_at IS NULL AND parked IS 0"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime]
