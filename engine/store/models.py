@@ -309,6 +309,9 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
 
+    #: Set by the use cases so that a notice is written after its new report in one flush.
+    report: Mapped[Report | None] = relationship(lazy="raise")
+
 
 class User(Base):
     """A staff account: one role, and the agency it works for (officers and leaders, Đ14.1).
