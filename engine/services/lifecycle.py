@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -99,6 +99,18 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def new_report_id(session: Session) -> int | None:
+    """The id of a report about to be stored, from the database's sequence (PostgreSQL).
+
+    Known before the INSERT, it lets the report be written once, complete with its code and the
+    hash of its first event, instead of inserted and then updated twice. ``None`` where there is
+    no sequence (SQLite): the INSERT assigns the id and one UPDATE adds what depends on it.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return session.scalar(text("SELECT nextval(pg_get_serial_sequence('reports', 'id'))"))
+
+
 class Lifecycle:
     """The use cases over one database and one configuration snapshot."""
 
@@ -144,6 +156,7 @@ class Lifecycle:
         row = ACTIONS["submit"]
         with self.uow.begin() as session:
             report = Report(
+                id=new_report_id(session),
                 tracking_token_hash=token_hash(token),
                 state=State.RECEIVED,
                 channel=new.channel,
@@ -158,20 +171,20 @@ class Lifecycle:
                 extra=extra or None,
                 submitted_at=at,
                 updated_at=at,
-            )
-            effects.index_text(report)
-            session.add(report)
-            session.flush()
-            report.code = f"{CODE_PREFIX}-{at.astimezone(self.zone).year}-{report.id:06d}"
-            session.add(
-                Reporter(
-                    report_id=report.id,
+                reporter=Reporter(
                     name=new.name.strip(),
                     phone=new.phone.strip(),
                     email=(new.email or "").strip() or None,
                     address=new.reporter_address,
-                )
+                ),
+                clocks=[],  # a new report has none: known, so never loaded
+                attachments=[],
             )
+            effects.index_text(report)
+            session.add(report)
+            if report.id is None:
+                session.flush()  # no sequence to ask (SQLite): the INSERT gives the id
+            report.code = f"{CODE_PREFIX}-{at.astimezone(self.zone).year}-{report.id:06d}"
             for stored in new.attachments:
                 report.attachments.append(
                     Attachment(
@@ -188,23 +201,40 @@ class Lifecycle:
                 )
             self._move_clocks(report, row, at)
             actor = Actor(new.name.strip(), Role.REPORTER)
-            event = self.record(session, report, actor, row, None, State.RECEIVED, None, {}, at)
+            event = self.record(
+                session, report, actor, row, None, State.RECEIVED, None, {}, at, first=True
+            )
             if new.email:
                 self.notify(session, report, "reporter.received", event, {"to": new.email})
             if missing:
-                event = self._ask_for_missing(session, report, missing, new.email, at)
+                event = self._ask_for_missing(session, report, missing, new.email, event, at)
             session.flush()
             return Submitted(report.code, token, State(report.state), report.version)
 
     def _ask_for_missing(
-        self, session: Session, report: Report, missing: list[str], email: str | None, at: datetime
+        self,
+        session: Session,
+        report: Report,
+        missing: list[str],
+        email: str | None,
+        received: Event,
+        at: datetime,
     ) -> Event:
         row = ACTIONS["request_info"]
         note = "Vui lòng bổ sung: " + " ".join(missing)
         report.state = row.target
         self._move_clocks(report, row, at)
         event = self.record(
-            session, report, INTAKE_SYSTEM, row, State.RECEIVED, row.target, note, {}, at
+            session,
+            report,
+            INTAKE_SYSTEM,
+            row,
+            State.RECEIVED,
+            row.target,
+            note,
+            {},
+            at,
+            previous=received,
         )
         if email:
             self.notify(session, report, "reporter.needs_info", event, {"to": email, "note": note})
@@ -409,11 +439,24 @@ class Lifecycle:
         note: str | None,
         data: dict[str, Any],
         at: datetime,
+        *,
+        previous: Event | None = None,
+        first: bool = False,
     ) -> Event:
-        previous = session.scalars(
-            select(Event).where(Event.report_id == report.id).order_by(Event.seq.desc()).limit(1)
-        ).one_or_none()
+        """Append the event to the report's chain and make it the report's head (R23).
+
+        The event it follows is ``previous`` when the caller holds it, none when it is the
+        ``first`` of a new report, else read from the database.
+        """
+        if previous is None and not first:
+            previous = session.scalars(
+                select(Event)
+                .where(Event.report_id == report.id)
+                .order_by(Event.seq.desc())
+                .limit(1)
+            ).one_or_none()
         event = Event(
+            report=report,  # written after a new report in the same flush, never loads events
             report_id=report.id,
             at=at,
             actor=REPORTER_IN_RECORD if actor.role is Role.REPORTER else actor.name,
@@ -437,6 +480,7 @@ class Lifecycle:
             OutboxMessage(
                 created_at=event.at,
                 kind=kind,
+                report=report,
                 report_id=report.id,
                 dedup_key=f"{kind}:{report.code}:{event.seq}",
                 payload={"code": report.code, "action": event.action, **payload},

@@ -320,7 +320,18 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "sent_at", "parked", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "sent_at", "parked", "next_attempt_at"),
+        #: What the worker claims from (:func:`engine.worker.outbox.claim_batch`): only the rows
+        #: still to send, by kind, oldest first — a claim never walks past the sent ones.
+        Index(
+            "ix_outbox_unsent",
+            "kind",
+            "id",
+            postgresql_where=text("sent_at IS NULL AND parked IS false"),
+            sqlite_where=text("sent_at IS NULL AND parked IS 0"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime]
@@ -335,6 +346,9 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     claimed_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+    #: Set by the use cases so that a notice is written after its new report in one flush.
+    report: Mapped[Report | None] = relationship(lazy="raise")
 
 
 class User(Base):

@@ -6,8 +6,10 @@ Delivery guarantees, as implemented:
   (:meth:`engine.services.lifecycle.Lifecycle.notify`); the worker only ever marks a row sent
   *after* the work it stands for is done — a notice after its deliveries are queued (same
   transaction), a delivery after the mail server or the agency's system accepted it.
-* **At least once.** A row is claimed with a lease in a transaction of its own; a worker killed
-  after claiming leaves the row to be claimed again when the lease runs out
+* **At least once.** Rows are claimed in batches with a lease, in a transaction of their own, a
+  share of each batch for every kind waiting (a backlog of notices never holds up the mail); a
+  worker killed after claiming leaves its rows to be claimed again when the lease runs out, and
+  a row whose lease ran out before its turn in the batch is left to whoever claims it next
   (:mod:`engine.worker.outbox`). A failed send is retried with exponential back-off and, after
   ``retry.max_attempts``, *parked* (``parked = true``, the reason in ``last_error``) for a person
   to see; :func:`engine.worker.outbox.requeue` gives it new attempts once the cause is fixed.

@@ -3,12 +3,17 @@
 Every step is its own short transaction, so nothing is held open while a mail server or an agency's
 system is being talked to:
 
-1. :func:`claim` — one statement, ``UPDATE outbox SET claimed_by=…, claimed_until=now+lease WHERE
-   id = (SELECT id … due … ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id``. A row is due when it is
-   not sent, not parked, its ``next_attempt_at`` has come and no live lease holds it. On
-   PostgreSQL ``SKIP LOCKED`` lets several workers claim side by side without waiting on each other;
-   on SQLite the single statement takes the database's write lock, so a claim is still atomic
-   (several workers there would only queue behind each other: run one).
+1. :func:`claim_batch` — in one transaction, a share of the batch for each kind that has rows to
+   send: ``UPDATE outbox SET claimed_by=…, claimed_until=now+lease WHERE id IN (SELECT id … kind
+   = :k AND due ORDER BY id LIMIT :share FOR UPDATE SKIP LOCKED) RETURNING …``, kinds taken
+   oldest-waiting first, what a kind leaves of its share offered again to the others. A row is
+   due when it is not sent, not parked, its ``next_attempt_at`` has come and no live lease holds
+   it. Both look-ups read the partial index ``ix_outbox_unsent`` (``kind, id`` of the rows not
+   sent and not parked), so a claim never walks past the millions of rows already sent, and a
+   backlog of one kind (thousands of notices) never keeps another (mail) waiting. On PostgreSQL
+   ``SKIP LOCKED`` lets several workers claim side by side without waiting on each other; on
+   SQLite each statement takes the database's write lock, so a claim is still atomic (several
+   workers there would only queue behind each other: run one).
 2. The caller sends (see :mod:`engine.worker.runner`).
 3. :func:`finish` sets ``sent_at``; :func:`fail` counts the attempt, keeps the error and sets the
    next attempt ``base * 2**(attempts-1)`` seconds later (at most ``max_seconds``), or parks the row
@@ -25,7 +30,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -88,34 +93,111 @@ def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
 def due(now: datetime) -> Any:
     """The condition of a row that may be claimed at ``now``."""
     return (
-        OutboxMessage.sent_at.is_(None),
-        OutboxMessage.parked.is_(False),
+        unsent(),
         or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
     )
 
 
-def claim(uow: UnitOfWork, now: datetime, lease: timedelta, token: str) -> OutboxMessage | None:
-    """Claim the oldest due row for ``token`` (unique per claim) until ``now + lease``."""
-    first = (
-        select(OutboxMessage.id)
-        .where(*due(now))
-        .order_by(OutboxMessage.id)
+def unsent() -> Any:
+    """The rows still to send: exactly the predicate of the partial index ``ix_outbox_unsent``."""
+    return and_(OutboxMessage.sent_at.is_(None), OutboxMessage.parked.is_(False))
+
+
+def waiting_kinds(session: Session) -> list[str]:
+    """The kinds that have rows to send, the kind whose oldest row waits longest first.
+
+    A skip scan of ``ix_outbox_unsent`` (one index probe per kind, a recursive query both
+    databases run), so it costs the number of kinds, not the number of rows.
+    """
+    first = select(OutboxMessage.kind).where(unsent()).order_by(OutboxMessage.kind).limit(1)
+    kinds = select(first.scalar_subquery().label("kind")).cte("kinds", recursive=True)
+    after = (
+        select(OutboxMessage.kind)
+        .where(unsent(), OutboxMessage.kind > kinds.c.kind)
+        .order_by(OutboxMessage.kind)
         .limit(1)
-        .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
+    kinds = kinds.union_all(select(after).where(kinds.c.kind.is_not(None)))
+    oldest = (
+        select(OutboxMessage.id)
+        .where(unsent(), OutboxMessage.kind == kinds.c.kind)
+        .order_by(OutboxMessage.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(kinds.c.kind).where(kinds.c.kind.is_not(None)).order_by(oldest)
+    ).scalars()
+    return list(rows)
+
+
+def _due_of_kind(kind: str, now: datetime, limit: int) -> Select[tuple[int]]:
+    return (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.kind == kind, *due(now))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def claim_batch(
+    uow: UnitOfWork, now: datetime, lease: timedelta, token: str, size: int
+) -> list[OutboxMessage]:
+    """Claim up to ``size`` due rows for ``token`` until ``now + lease``, fairly across kinds.
+
+    Each kind with rows to send is offered an equal share; a kind that takes less than its share
+    leaves the rest to the kinds that filled theirs, in further rounds. The rows come back oldest
+    first, detached and fully loaded.
+    """
+    claimed: list[OutboxMessage] = []
     with uow.begin() as session:
-        claimed = session.execute(
+        active = waiting_kinds(session)
+        while active and len(claimed) < size:
+            share = max(1, (size - len(claimed)) // len(active))
+            filled = []
+            for kind in active:
+                limit = min(share, size - len(claimed))
+                if limit <= 0:
+                    break
+                rows = _claim_kind(session, kind, now, lease, token, limit)
+                claimed += rows
+                if len(rows) == limit:
+                    filled.append(kind)
+            active = filled
+    return sorted(claimed, key=lambda row: row.id)
+
+
+def _claim_kind(
+    session: Session, kind: str, now: datetime, lease: timedelta, token: str, limit: int
+) -> list[OutboxMessage]:
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(_due_of_kind(kind, now, limit)))
+        .values(claimed_by=token, claimed_until=now + lease)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.scalars(statement))
+
+
+def claim(uow: UnitOfWork, now: datetime, lease: timedelta, token: str) -> OutboxMessage | None:
+    """Claim one due row for ``token`` until ``now + lease`` (the kind waiting longest)."""
+    rows = claim_batch(uow, now, lease, token, 1)
+    return rows[0] if rows else None
+
+
+def release(uow: UnitOfWork, ids: Iterable[int], token: str) -> None:
+    """Give back claimed rows not handled (a worker asked to stop), so nobody waits for the lease."""
+    with uow.begin() as session:
+        session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == first)
-            .values(claimed_by=token, claimed_until=now + lease)
-            .returning(OutboxMessage.id)
+            .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.claimed_by == token)
+            .values(claimed_by=None, claimed_until=None)
             .execution_options(synchronize_session=False)
-        ).first()
-        if claimed is None:
-            return None
-        return session.get(OutboxMessage, claimed.id)
+        )
 
 
 def finish(uow: UnitOfWork, row_id: int, now: datetime, note: str | None = None) -> None:

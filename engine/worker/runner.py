@@ -1,13 +1,15 @@
-"""One worker: timed jobs, then every due outbox row, one at a time, until none is due.
+"""One worker: timed jobs, then every due outbox row, a batch at a time, until none is due.
 
 A pass (:meth:`Worker.run_once`) runs the timed jobs (:mod:`engine.worker.jobs`) in one
 transaction, forgets old ``Idempotency-Key`` answers (:mod:`engine.worker.housekeeping`, a bounded
-number per pass), then claims rows one by one (:func:`engine.worker.outbox.claim`): a notice is expanded
+number per pass), then claims rows in batches (:func:`engine.worker.outbox.claim_batch`: a share for
+every kind, so a backlog of notices never keeps the mail waiting) and handles them one by one, each
+only while its lease holds (a row whose lease ran out may already be another worker's): a notice is expanded
 into its deliveries and marked sent in one transaction (:mod:`engine.worker.notices`); a delivery
 is sent and then marked sent — or its failure counted, retried later with back-off, and parked
 after the last attempt. One row's failure never stops the pass. :meth:`Worker.run` repeats passes
 every ``interval`` seconds until its stop event is set; a stop request lets the current row finish
-(claim → send → mark) and then returns.
+(claim → send → mark), gives back the rest of the batch and then returns.
 
 Time comes from the injectable ``now`` (tests drive back-off and leases with it); secrets from the
 injectable ``environ``.
@@ -41,6 +43,9 @@ log = logging.getLogger(__name__)
 DEFAULT_LEASE = timedelta(minutes=5)
 #: Rows handled in one pass at most, so the timed jobs are not starved by a long queue.
 BATCH = 1000
+#: Rows claimed in one transaction: enough to spare the claim's round trips, few enough that the
+#: batch is sent well within its lease.
+CLAIM_BATCH = 50
 
 
 class Mailer(Protocol):
@@ -91,6 +96,8 @@ class Worker:
         name: str | None = None,
         idempotency_keep: timedelta = housekeeping.IDEMPOTENCY_KEEP,
         purge_batch: int = housekeeping.PURGE_BATCH,
+        pass_limit: int = BATCH,
+        claim_batch: int = CLAIM_BATCH,
     ) -> None:
         env = os.environ if environ is None else environ
         self.uow = uow
@@ -102,6 +109,7 @@ class Worker:
         self.reconfigure(snapshot)
         self.lease = lease
         self.idempotency_keep, self.purge_batch = idempotency_keep, purge_batch
+        self.pass_limit, self.claim_batch = pass_limit, claim_batch
         self.name = name or worker_id()
         self.stopping = threading.Event()
         self._claims = itertools.count(1)
@@ -159,13 +167,14 @@ class Worker:
             log.exception("phananh worker: timed jobs failed")
             summary.errors.append(f"timed jobs: {type(exc).__name__}: {exc}")
         self._purge(summary)
-        for _ in range(BATCH):
-            if self.stopping.is_set():
+        handled = 0
+        while handled < self.pass_limit and not self.stopping.is_set():
+            size = min(self.claim_batch, self.pass_limit - handled)
+            token = self._token()
+            rows = outbox.claim_batch(self.uow, self.now(), self.lease, token, size)
+            if not rows:
                 break
-            row = outbox.claim(self.uow, self.now(), self.lease, self._token())
-            if row is None:
-                break
-            self.handle(row, summary)
+            handled += self._handle_batch(rows, token, summary)
         return summary
 
     def _purge(self, summary: RunSummary) -> None:
@@ -180,6 +189,17 @@ class Worker:
             return
         if summary.purged:
             log.info("phananh worker: %d old Idempotency-Key answers deleted", summary.purged)
+
+    def _handle_batch(self, rows: list[OutboxMessage], token: str, summary: RunSummary) -> int:
+        """Handle the claimed rows while their lease holds; give back the rest on a stop."""
+        for done, row in enumerate(rows):
+            if self.stopping.is_set():
+                outbox.release(self.uow, [r.id for r in rows[done:]], token)
+                return done
+            if row.claimed_until is not None and self.now() >= row.claimed_until:
+                continue  # the lease ran out: the row may be another worker's by now
+            self.handle(row, summary)
+        return len(rows)
 
     def _token(self) -> str:
         return f"{self.name}:{next(self._claims)}"

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import pytest
+from sqlalchemy import Engine, event, select
+
+from engine import audit
 from engine.services.errors import InvalidInput
 from engine.services.lifecycle import Lifecycle
 from engine.store.models import Attachment, Clock, Event, OutboxMessage, Report, Reporter
@@ -81,3 +87,80 @@ def test_email_without_content_is_still_refused(life: Lifecycle) -> None:
     with pytest.raises(InvalidInput) as caught:
         life.submit(road_report(content="", channel="email"), ask_for_missing=True)
     assert caught.value.field == "content"
+
+
+# -- a submission writes what it must, in one transaction, and nothing else (issue 13) -----------
+
+
+@contextmanager
+def statements_of(engine: Engine) -> Iterator[tuple[list[str], list[str]]]:
+    """The SQL statements sent while the block runs, as ``VERB table``, and the commits."""
+    sent: list[str] = []
+    commits: list[str] = []
+
+    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        words = sql.replace("(", " ").split()
+        if words[0] == "SELECT" and "nextval" in sql:
+            sent.append("SELECT nextval")
+        else:
+            table = words[
+                words.index({"INSERT": "INTO", "UPDATE": "UPDATE"}.get(words[0], "FROM")) + 1
+            ]
+            sent.append(f"{words[0]} {table}")
+
+    def commit(conn: Any) -> None:
+        commits.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        yield sent, commits
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+
+
+#: What a report received needs written: itself, its reporter, its two intake clocks (Đ6, Đ7),
+#: its first event and the notice to the reporter. Nothing read back, nothing written twice.
+WRITES = ["INSERT clocks", "INSERT events", "INSERT outbox", "INSERT reporters", "INSERT reports"]
+#: How each database learns the id that the code (PA-2026-000123) and the first event's hash
+#: need: PostgreSQL asks the sequence first, so the report is inserted once, whole; SQLite has no
+#: sequence, so the INSERT gives the id and one UPDATE adds the code and the head hash. SQLite's
+#: driver also inserts the two clocks one by one, where PostgreSQL sends them in one statement.
+ID_FIRST = {
+    "postgresql": ["SELECT nextval"],
+    "sqlite": ["UPDATE reports", "INSERT clocks"],
+}
+
+
+def test_a_submission_is_one_transaction_of_only_the_statements_it_needs(
+    life: Lifecycle, db_engine: Engine
+) -> None:
+    """Issue 13: 11 statements a submission, among them a load of the new report's (empty)
+    clocks, a look-up of the "previous" event of a report that has none, and two UPDATEs of the
+    report (its code, then its head hash with a version bump)."""
+    life.submit(road_report())
+    with statements_of(db_engine) as (sent, commits):
+        submitted = life.submit(road_report())
+    expected = WRITES + ID_FIRST[db_engine.dialect.name]
+    assert Counter(sent) == Counter(expected), sent
+    assert commits == ["COMMIT"]
+    with life.uow.read() as session:
+        report = session.scalars(select(Report).where(Report.code == submitted.code)).one()
+        assert report.version == submitted.version
+        assert submitted.code == f"PA-2026-{report.id:06d}"
+        assert len(report.clocks) == 2 and list(audit.verify(session)) == []
+
+
+def test_a_report_asked_for_details_chains_its_two_events_without_reading_them_back(
+    life: Lifecycle, db_engine: Engine
+) -> None:
+    new = road_report(phone="", channel="email", email="dan@example.vn")
+    with statements_of(db_engine) as (sent, _):
+        submitted = life.submit(new, ask_for_missing=True)
+    assert not [s for s in sent if s.startswith("SELECT") and s != "SELECT nextval"], sent
+    with life.uow.read() as session:
+        report = session.scalars(select(Report).where(Report.code == submitted.code)).one()
+        seqs = [e.seq for e in report.events]
+        assert seqs == [1, 2] and report.state == State.NEEDS_INFO
+        assert list(audit.verify(session)) == []

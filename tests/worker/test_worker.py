@@ -754,3 +754,118 @@ def test_queueing_a_key_twice_keeps_one_row(life: Lifecycle, now: Clockwork) -> 
         )
     assert (first, second) == (True, False)
     assert [r.dedup_key for r in outbox_rows(life.uow)] == ["digest:SXD:x"]
+
+
+# -- a backlog of one kind never starves another ---------------------------------------------------
+
+
+def test_a_backlog_of_notices_does_not_keep_the_mail_waiting(
+    life: Lifecycle, make_worker: Callable[..., Worker], now: Clockwork
+) -> None:
+    """Issue 13: claimed oldest first, 11,032 queued mails waited behind notices for ever.
+
+    Sixty notices are queued before ten mails; a pass may handle twenty rows. Each kind gets its
+    share of every batch, so all ten mails leave in the first pass while notices still wait.
+    """
+    sent: list[str] = []
+
+    class Counting:
+        def send(self, mail: Any, recipients: list[str]) -> None:
+            sent.append(str(mail["X-Phananh-Dedup-Key"]))
+
+    with life.uow.begin() as session:
+        for n in range(60):
+            outbox.queue(
+                session,
+                kind="reporter.mail_refused",
+                dedup_key=f"reporter.mail_refused:inbound-{n}",
+                payload={"to": f"nguoi{n}@example.vn", "reason": "Thư trống.", "subject": None},
+                at=now(),
+            )
+        for n in range(10):
+            outbox.queue(
+                session,
+                kind=notices.MAIL,
+                dedup_key=f"thu-cho:{n}",
+                payload={"to": [f"cho{n}@example.vn"], "subject": "Thư chờ", "body": "Nội dung."},
+                at=now(),
+            )
+    worker = make_worker(mailer=Counting(), pass_limit=20, claim_batch=10)
+    first = worker.run_once()
+    assert {f"thu-cho:{n}" for n in range(10)} <= set(sent)
+    assert first.expanded == 10 and first.mails == 10
+    assert len([r for r in pending(life.uow) if r.kind == "reporter.mail_refused"]) == 50
+
+
+def test_claims_take_a_share_of_each_kind_and_leave_the_rest_to_others(
+    life: Lifecycle, now: Clockwork
+) -> None:
+    """A kind with less than its share leaves the rest of the batch to the kinds with more."""
+    with life.uow.begin() as session:
+        for n in range(30):
+            outbox.queue(session, kind="digest", dedup_key=f"d:{n}", payload={}, at=now())
+        outbox.queue(session, kind="ioc.reply", dedup_key="r:0", payload={}, at=now())
+        for n in range(30):
+            outbox.queue(session, kind=notices.MAIL, dedup_key=f"m:{n}", payload={}, at=now())
+    rows = outbox.claim_batch(life.uow, now(), DEFAULT_LEASE, "w:1", 21)
+    kinds = [r.kind for r in rows]
+    assert (kinds.count("digest"), kinds.count("ioc.reply"), kinds.count(notices.MAIL)) == (
+        10,
+        1,
+        10,
+    )
+    assert [r.id for r in rows] == sorted(r.id for r in rows)
+    again = outbox.claim_batch(life.uow, now(), DEFAULT_LEASE, "w:2", 100)
+    assert not {r.id for r in rows} & {r.id for r in again}  # a live lease keeps its rows
+    assert len(again) == 40
+
+
+def test_a_worker_asked_to_stop_gives_back_the_rest_of_its_batch(
+    life: Lifecycle, make_worker: Callable[..., Worker], now: Clockwork
+) -> None:
+    stop = threading.Event()
+
+    class StopAfterOne:
+        def send(self, mail: Any, recipients: list[str]) -> None:
+            stop.set()
+
+    with life.uow.begin() as session:
+        for n in range(5):
+            outbox.queue(
+                session,
+                kind=notices.MAIL,
+                dedup_key=f"m:{n}",
+                payload={"to": [f"cho{n}@example.vn"], "subject": "Thư", "body": "Nội dung."},
+                at=now(),
+            )
+    worker = make_worker(mailer=StopAfterOne())
+    worker.stopping = stop
+    assert worker.run_once().mails == 1
+    waiting = pending(life.uow)
+    assert len(waiting) == 4 and all(r.claimed_by is None for r in waiting)
+    assert make_worker(mailer=StopAfterOne()).run_once().mails == 4  # no lease to wait out
+
+
+def test_a_row_whose_lease_ran_out_mid_batch_is_left_to_whoever_holds_it_now(
+    life: Lifecycle, make_worker: Callable[..., Worker], now: Clockwork
+) -> None:
+    """A slow batch: once a row's lease has passed, another worker may have it, so skip it."""
+    sent: list[str] = []
+
+    class Slow:
+        def send(self, mail: Any, recipients: list[str]) -> None:
+            sent.append(str(mail["X-Phananh-Dedup-Key"]))
+            now.value += DEFAULT_LEASE  # this one send outlasts the others' leases
+
+    with life.uow.begin() as session:
+        for n in range(3):
+            outbox.queue(
+                session,
+                kind=notices.MAIL,
+                dedup_key=f"m:{n}",
+                payload={"to": [f"cho{n}@example.vn"], "subject": "Thư", "body": "Nội dung."},
+                at=now(),
+            )
+    worker = make_worker(mailer=Slow(), pass_limit=3)
+    assert worker.run_once().mails == 1
+    assert sent == ["m:0"]
