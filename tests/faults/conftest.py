@@ -10,17 +10,15 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from engine.store import UnitOfWork, make_engine, migrate
+from tests.databases import PG_URL, postgres_schema
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 COMMAND = "from cli.main import main; raise SystemExit(main())"
 
 
@@ -43,17 +41,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         migrate.upgrade(url)
         yield url
         return
-    assert PG_URL
-    schema = f"f_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    migrate.upgrade(url)
-    yield url
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema("phananh_fault") as url:
+        migrate.upgrade(url)
+        yield url
 
 
 @pytest.fixture

@@ -17,15 +17,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+
+from tests.databases import PG_URL, postgres_schema
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +55,8 @@ def database(tmp_path: Path) -> Iterator[str]:
     if not PG_URL:
         yield f"sqlite:///{tmp_path / 'phananh.db'}"
         return
-    schema = f"w_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema("phananh_wheel") as url:
+        yield url
 
 
 def free_port() -> int:

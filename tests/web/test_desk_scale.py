@@ -9,15 +9,12 @@ state, a reply from the reporter, an unhappy rating.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from engine.accounts import create_user
@@ -25,6 +22,7 @@ from engine.services.keyset import Cursor
 from engine.services.lifecycle import Lifecycle
 from engine.workflow import Role
 from tests.apps import make_app
+from tests.databases import PG_URL, postgres_schema
 from tests.web.test_desk_support import (
     MORNING,
     PASSWORD,
@@ -35,7 +33,6 @@ from tests.web.test_desk_support import (
 )
 from web.auth import load_user, session_for
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 pytestmark = pytest.mark.skipif(
     not PG_URL, reason="TEST_DATABASE_URL is not set: PostgreSQL tests skipped"
 )
@@ -69,18 +66,8 @@ ANALYZE reports; ANALYZE replies; ANALYZE ratings;
 @pytest.fixture(scope="module")
 def scoped_url() -> Iterator[str]:
     """A schema of its own in the PostgreSQL database, dropped after the module."""
-    assert PG_URL is not None
-    schema = f"phananh_scale_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, poolclass=NullPool)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        scoped = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema("phananh_scale") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

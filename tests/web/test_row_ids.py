@@ -6,23 +6,19 @@ reach the query and fail there (an overflow) instead of finding no row.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.pool import NullPool
 
 from engine.accounts import create_user
 from engine.workflow import Role
 from tests.apps import make_app
+from tests.databases import PG_URL, postgres_schema
 from tests.web.test_api_support import API, is_problem
 from web.auth import load_user, session_for
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 PG_SKIP = "TEST_DATABASE_URL is not set: PostgreSQL tests skipped"
 
 #: Past PostgreSQL's integer, past SQLite's, and past both by far.
@@ -43,20 +39,10 @@ def app(
     if request.param == "sqlite":
         yield with_staff(make_app(folder))
         return
-    assert PG_URL is not None
-    schema = f"phananh_ids_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, poolclass=NullPool)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        app = make_app(folder, DATABASE_URL=url.render_as_string(hide_password=False))
+    with postgres_schema("phananh_ids") as url:
+        app = make_app(folder, DATABASE_URL=url)
         yield with_staff(app)
         app.extensions["phananh.lifecycle"].uow.engine.dispose()
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def with_staff(app: Flask) -> Flask:
