@@ -15,6 +15,7 @@ replace the section "Read path at scale" of ``RESULTS.md`` (``make bench-read``)
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -328,6 +329,8 @@ class SizeRun:
     seeded_s: float | None
     counts: dict[str, int]
     measures: list[Measure]
+    #: The machine's load average (1 min) before and after measuring: it is shared.
+    load: tuple[float, float] = (0.0, 0.0)
 
 
 def counts_of(engine: Engine) -> dict[str, int]:
@@ -346,12 +349,14 @@ def run_size(server: str, size: int, repeat: int, reuse: bool, keep: bool) -> tu
     engine = app.extensions["phananh.lifecycle"].uow.engine
     browsers = clients(app)
     code, last_page = sample_code(engine)
+    load_before = os.getloadavg()[0]
     measures = []
     for probe in probes(code, last_page):
         print(f"  {probe.name} …", file=sys.stderr)
         measures.append(measure(app, browsers, probe, repeat))
     plans = explain(engine, measures)
-    result = SizeRun(size, seeded, counts_of(engine), measures)
+    load = (load_before, os.getloadavg()[0])
+    result = SizeRun(size, seeded, counts_of(engine), measures, load)
     engine.dispose()
     if not keep:
         drop(server, size)
@@ -380,7 +385,8 @@ def section(runs: Sequence[SizeRun], repeat: int) -> str:
             f"### {run.size:,} reports",
             "",
             f"{c['reports']:,} reports, {c['events']:,} events, {c['clocks']:,} clocks, "
-            f"{c['outbox']:,} outbox rows ({seeded} by `benchmarks/seed.py`).",
+            f"{c['outbox']:,} outbox rows ({seeded} by `benchmarks/seed.py`); load average "
+            f"{run.load[0]:.1f} before measuring, {run.load[1]:.1f} after (2 cores, shared).",
             "",
             "| Page | Status | Size | Median ms | Baseline ms (rows) | Goal |",
             "|---|---:|---:|---:|---:|---|",
