@@ -193,7 +193,8 @@ def _reports(url: str) -> int:
 def make_app(url: str) -> Flask:
     return create_app(
         {
-            "TESTING": True,
+            # Not TESTING: a page that fails answers 500, as in production, and is recorded so.
+            "PROPAGATE_EXCEPTIONS": False,
             "CONFIG_DIR": str(ROOT / "config"),
             "DATABASE_URL": url,
             "MEDIA_ROOT": "/tmp/phananh-bench-media",
