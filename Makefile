@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-read clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The read path at scale on PostgreSQL (issue 13): databases bench_read_<N>, dropped afterwards.
+SIZES ?= 10000,100000,1000000
+bench-read: $(STAMP)
+	$(BIN)/python benchmarks/bench_read.py --sizes $(SIZES)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
