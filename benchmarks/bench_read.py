@@ -18,6 +18,7 @@ import argparse
 import os
 import re
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -366,14 +367,28 @@ def run_size(server: str, size: int, repeat: int, reuse: bool, keep: bool) -> tu
     return result, f"## {size:,} reports\n\n{plans}"
 
 
+def commit() -> str:
+    """The checkout's commit, so that each size's figures say what code they measured."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return done.stdout.strip()
+
+
 def section(runs: Sequence[SizeRun], repeat: int) -> str:
     now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
     lines = [
         SECTION,
         "",
-        f"Measured {now} (Asia/Ho_Chi_Minh) on: {machine()}, PostgreSQL, main as it is "
-        f'(the "before" of issue 13). Reproduce with `make bench-read` '
-        f"(`python benchmarks/bench_read.py --sizes 10000,100000,1000000`).",
+        f"On: {machine()}, PostgreSQL; each size says when and at which commit it was measured "
+        "(a size measured before the list fixes of issue 13 is their baseline). Reproduce with "
+        "`make bench-read` (`python benchmarks/bench_read.py --sizes 10000,100000,1000000`).",
         "Each page through the Flask test client, staff signed in; median of "
         f"{repeat} after one warm-up (of 2 when the warm-up took over {SLOW_PAGE:.0f} s). "
         "Baseline: a plain `SELECT count(*)` over the same rows, in the same run. "
@@ -387,6 +402,7 @@ def section(runs: Sequence[SizeRun], repeat: int) -> str:
         lines += [
             f"### {run.size:,} reports",
             "",
+            f"Measured {now} (Asia/Ho_Chi_Minh) at commit {commit()}: "
             f"{c['reports']:,} reports, {c['events']:,} events, {c['clocks']:,} clocks, "
             f"{c['outbox']:,} outbox rows ({seeded} by `benchmarks/seed.py`); load average "
             f"{run.load[0]:.1f} before measuring, {run.load[1]:.1f} after (2 cores, shared).",

@@ -39,8 +39,7 @@ def serve(host: str, port: int, production: bool, workers: int, config_dir: Path
     if not production:
         _app(settings).run(host=host, port=port)
         return
-    # Each process writes its metrics here, for /metrics to sum; set before web imports
-    # prometheus_client, which reads it once.
+    # Each process writes its metrics here, for /metrics to sum (web/server.py).
     metrics_dir = tempfile.mkdtemp(prefix="phananh-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:

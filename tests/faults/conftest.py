@@ -67,6 +67,7 @@ def environment(database: str, folder: Path, **extra: str) -> dict[str, str]:
         SECRET_KEY="fault-test-secret",
         PHANANH_MEDIA=str(folder / "media"),
         CONFIG_RELOAD_SECONDS="3600",
+        TMPDIR=str(folder),  # what a killed server leaves (its metrics folder) goes with the test
         **extra,
     )
     return env
