@@ -20,7 +20,7 @@ from web import auth, errors, formatting, runtime
 from web.api import api
 from web.desk import desk
 from web.limits import limiter
-from web.open311 import open311
+from web.open311 import keep_keys_out_of_logs, open311
 from web.portal import portal
 from web.public import public
 
@@ -56,4 +56,5 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (public, portal, auth.auth, desk, api, open311):
         app.register_blueprint(blueprint)
     admin.init_app(app)
+    keep_keys_out_of_logs()
     return app
