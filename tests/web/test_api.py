@@ -209,6 +209,14 @@ def test_the_public_listing_refuses_the_staff_filters(client: FlaskClient) -> No
     assert "cán bộ" in body["detail"]
 
 
+def test_the_public_listing_refuses_unknown_codes(client: FlaskClient) -> None:
+    """A misspelt sector or commune is named, not answered with an empty page."""
+    response = client.get(f"{API}/reports", query_string={"sector": "giao-thong", "area": "1"})
+    body = is_problem(response, 422, "sector")
+    assert {e["field"] for e in body["errors"]} == {"sector", "area"}
+    assert client.get(f"{API}/reports", query_string={"sector": ""}).status_code == 200
+
+
 def test_the_reporter_sees_the_story_with_the_token(
     client: FlaskClient, life: Lifecycle, openapi: OpenApi
 ) -> None:
