@@ -158,12 +158,8 @@ def validated(
 
 
 def check_value(field: SectorField, raw: Any) -> tuple[Any, FieldProblem | None]:
-    """One field's value to store (``None``: not answered), or the problem with it.
-
-    A list answers only a multichoice field: for any other, even a list of blanks is a wrong type.
-    """
-    listed = isinstance(raw, list | tuple) and bool(raw) and field.type != "multichoice"
-    if _empty(raw) and not listed:
+    """One field's value to store (``None``: not answered), or the problem with it."""
+    if _empty(raw):
         if field.required:
             verb = "chọn" if field.type in (*CHOICE_TYPES, "boolean") else "nhập"
             return None, _problem(

@@ -261,16 +261,6 @@ def test_empty_optional_fields_are_not_stored_and_without_a_sector_nothing_may_b
     assert not check(SECTOR, {"loai_o_nhiem": "rac_thai"}, "result").ok
 
 
-def test_a_list_answers_only_a_multichoice_field() -> None:
-    """``[null, null]`` for a single choice is a wrong type, not "left empty" (the API's
-    document says a choice is one code; an empty list of a multichoice stays unanswered)."""
-    optional = field("loai", "choice", choices=POLLUTION.choices)
-    value, problem = check_value(optional, [None, None])
-    assert value is None and problem is not None
-    assert check_value(optional, None) == (None, None)
-    assert check_value(SOURCES, [None, ""]) == (None, None)
-
-
 def test_stored_values_read_with_their_labels_in_both_languages() -> None:
     values = {
         "loai_o_nhiem": "rac_thai",

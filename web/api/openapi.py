@@ -540,8 +540,9 @@ def _extra_schemas(snap: Snapshot) -> dict[str, Any]:
     """The sectors' extra fields asked with a report, and how their answers read back."""
     properties: dict[str, Any] = {}
     for code, found in sector_fields.codes_of(snap.sectors.values(), "report").items():
+        # Left empty, a field is not answered (engine.sector_fields), whatever its type.
         schemas = [_extra_field(sector, field) for sector, field in found]
-        properties[code] = schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
+        properties[code] = {"anyOf": [*schemas, _ref("schemas", "EmptyValue")]}
     return {
         "EmptyValue": {
             "description": "Một trường để trống (null, chuỗi trắng, danh sách các giá trị trống): "
