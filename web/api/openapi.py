@@ -627,10 +627,10 @@ def _schemas(snap: Snapshot) -> dict[str, Any]:
             "description": "Kinh độ (trong địa bàn tỉnh), gửi cùng vĩ độ",
         },
         "confidential": {
-            "type": "boolean",
+            "type": ["boolean", "null"],
             "default": False,
             "description": "Yêu cầu bảo mật: không công khai họ tên, địa chỉ; kết quả chỉ gửi "
-            "riêng người phản ánh (Đ5.4, Đ10.2)",
+            "riêng người phản ánh (Đ5.4, Đ10.2); null như false",
         },
         "channel": {
             "type": "string",
