@@ -633,8 +633,8 @@ def _schemas(snap: Snapshot) -> dict[str, Any]:
             "riêng người phản ánh (Đ5.4, Đ10.2); null như false",
         },
         "channel": {
-            "type": "string",
-            "enum": [*inputs.CHANNELS, ""],
+            "type": ["string", "null"],
+            "enum": [*inputs.CHANNELS, "", None],
             "default": "mobile",
             "description": "Kênh gửi." + EMPTY_MEANS_ABSENT,
         },
