@@ -22,7 +22,7 @@ from web.api import api
 from web.desk import desk
 from web.jsonbody import BoundedRequest
 from web.limits import limiter
-from web.open311 import open311
+from web.open311 import keep_keys_out_of_logs, open311
 from web.portal import portal
 from web.public import public
 from web.routing import RowId
@@ -70,6 +70,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     admin.init_app(app)
     ops.init_app(app)
+    keep_keys_out_of_logs()
     return app
 
 

@@ -83,9 +83,11 @@ def _domain(error: DomainError) -> Response | tuple[str, int]:
 def _http(error: HTTPException) -> Response | tuple[str, int]:
     status = error.code or 500
     if wants_problem():
-        return problem(
+        response = problem(
             status, TITLES_VI.get(status, error.name), code=error.name.lower().replace(" ", "_")
         )
+        _keep_headers(error, response)
+        return response
     return render_template(
         "error.html", status=status, message=TITLES_VI.get(status, error.name)
     ), status
@@ -105,6 +107,14 @@ def _too_deep(error: TooDeep) -> Response | tuple[str, int]:
             "and objects); nothing was saved.",
         )
     return render_template("error.html", status=400, message=detail), 400
+
+
+def _keep_headers(error: HTTPException, response: Response) -> None:
+    """The error's own headers — ``Allow`` of a 405 (RFC 9110), ``WWW-Authenticate`` of a 401 —
+    on the problem answer, which has its own content type."""
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
 
 
 def init_app(app: Flask) -> None:

@@ -7,8 +7,10 @@ Routes (each answers JSON with ``.json`` or no suffix, XML with ``.xml``):
   ``GET services/{service_code}`` — its definition: the sector's extra fields asked with a report
   (``sectors[].fields``, stage ``report``) as ``attributes`` (see
   :func:`web.open311_records.attributes`); a service with any has ``metadata: true``.
-* ``POST requests`` — a new report, form-encoded as the standard says, with ``api_key`` (a key
-  made by ``phananh apikey create``; missing, unknown or revoked: 403). ``first_name`` and
+* ``POST requests`` — a new report, form-encoded as the standard says, with the key made by
+  ``phananh apikey create`` (missing, unknown or revoked: 403) in the ``X-Api-Key`` header, or
+  as GeoReport's ``api_key`` field (in the body, or the query string, which access logs keep:
+  the value is blanked there, :class:`RedactKeys`). ``first_name`` and
   ``last_name`` make the reporter's name in Vietnamese order (family name first:
   ``last_name first_name``), ``phone`` and ``email`` are theirs, ``description`` is the content,
   ``lat``/``long`` the point, ``address_string`` the address, ``address_id`` the code of a commune
@@ -50,6 +52,7 @@ citizens); otherwise per client address like the portal's forms (``RATELIMIT_PUB
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Callable
@@ -86,6 +89,10 @@ ATTRIBUTE = re.compile(r"attribute\[(?P<code>[^\[\]]{1,60})\](?P<many>\[\])?")
 FMT = "<any(json, xml):fmt>"
 #: Where a request keeps the name of its valid API key (``None``: none), once looked up.
 PARTNER = "phananh.open311.partner"
+#: Where a partner should send its key: a header never lands in an access log.
+KEY_HEADER = "X-Api-Key"
+KEY_IN_QUERY = re.compile(r"((?:^|[?&\s])api_key=)[^&\s\"]*")
+ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
 View = Callable[..., Response]
 
 SERVICE_NOTICE = (
@@ -140,8 +147,9 @@ def discovery(fmt: str) -> Response:
         "changeset": CHANGESET,
         "contact": f"Đơn vị vận hành dịch vụ phản ánh hiện trường tỉnh {province}.",
         "key_service": (
-            "Khóa API (api_key) do đơn vị vận hành cấp bằng lệnh 'phananh apikey create TÊN'; "
-            "chỉ cần khi gửi phản ánh (POST requests)."
+            "Khóa API do đơn vị vận hành cấp bằng lệnh 'phananh apikey create TÊN'; chỉ cần "
+            "khi gửi phản ánh (POST requests), nên gửi trong tiêu đề X-Api-Key (hoặc trường "
+            "api_key theo chuẩn)."
         ),
         "endpoints": [
             {
@@ -234,7 +242,7 @@ def create_request(fmt: str) -> Response:
     values = request.values
     life = lifecycle()
     with life.uow.read() as session:
-        key = apikeys.check(session, values.get("api_key", "").strip())
+        key = apikeys.check(session, _api_key())
     if key is None:
         raise Forbidden(
             "Thiếu khóa API (api_key), hoặc khóa không đúng hay đã bị thu hồi.",
@@ -254,6 +262,31 @@ def tokens(token: str, fmt: str) -> Response:
             "ngay khi gửi yêu cầu."
         ],
     )
+
+
+def _api_key() -> str:
+    """The partner's key: the ``X-Api-Key`` header, else GeoReport's ``api_key`` field (form or
+    query string — kept for the standard; :class:`RedactKeys` keeps it out of the access log)."""
+    return (request.headers.get(KEY_HEADER) or request.values.get("api_key") or "").strip()
+
+
+class RedactKeys(logging.Filter):
+    """Replaces the value of ``api_key=`` in a log line (werkzeug's and gunicorn's access logs
+    write the request line, query string included) by ``[đã ẩn]``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "api_key" in message:
+            record.msg, record.args = KEY_IN_QUERY.sub(r"\1[đã ẩn]", message), None
+        return True
+
+
+def keep_keys_out_of_logs() -> None:
+    """Install :class:`RedactKeys` on the access loggers, once."""
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactKeys) for f in logger.filters):
+            logger.addFilter(RedactKeys())
 
 
 def _new_report(values: MultiDict[str, str]) -> NewReport:

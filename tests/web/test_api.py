@@ -194,6 +194,29 @@ def test_the_listing_refuses_bad_filters(client: FlaskClient, openapi: OpenApi) 
     openapi.check(response, "/reports", "get")
 
 
+@pytest.mark.parametrize("name", ["since", "until"])
+def test_an_empty_date_filter_is_refused_not_ignored(client: FlaskClient, name: str) -> None:
+    """``until=`` is no date: a client that lost its value must hear so, not get every report."""
+    body = is_problem(client.get(f"{API}/reports?{name}="), 422, name)
+    assert "YYYY-MM-DD" in body["detail"]
+
+
+def test_the_public_listing_refuses_the_staff_filters(client: FlaskClient) -> None:
+    """Without a staff token ``state=…`` filters nothing: saying so beats an unfiltered page."""
+    response = client.get(f"{API}/reports", query_string={"state": "received", "overdue": "1"})
+    body = is_problem(response, 422, "state")
+    assert {e["field"] for e in body["errors"]} == {"state", "overdue"}
+    assert "cán bộ" in body["detail"]
+
+
+def test_the_public_listing_refuses_unknown_codes(client: FlaskClient) -> None:
+    """A misspelt sector or commune is named, not answered with an empty page."""
+    response = client.get(f"{API}/reports", query_string={"sector": "giao-thong", "area": "1"})
+    body = is_problem(response, 422, "sector")
+    assert {e["field"] for e in body["errors"]} == {"sector", "area"}
+    assert client.get(f"{API}/reports", query_string={"sector": ""}).status_code == 200
+
+
 def test_the_reporter_sees_the_story_with_the_token(
     client: FlaskClient, life: Lifecycle, openapi: OpenApi
 ) -> None:
@@ -308,3 +331,12 @@ def test_a_change_between_reading_and_acting_is_a_conflict(
 def test_unknown_api_paths_and_methods_answer_problem_details(client: FlaskClient) -> None:
     assert is_problem(client.get(f"{API}/khong-co"), 404)["title"] == "Không tìm thấy"
     is_problem(client.delete(f"{API}/reports"), 405)
+
+
+def test_a_method_not_allowed_names_the_allowed_ones(client: FlaskClient) -> None:
+    """RFC 9110 §15.5.6: a 405 carries ``Allow``, so a client can tell what the path takes."""
+    response = client.open(f"{API}/reports/PA-2026-000001", method="TRACE")
+    is_problem(response, 405)
+    assert {"GET", "HEAD", "OPTIONS"} <= set(response.headers["Allow"].split(", "))
+    assert "POST" not in response.headers["Allow"]
+    assert {"GET", "POST"} <= set(client.delete(f"{API}/reports").headers["Allow"].split(", "))

@@ -7,9 +7,10 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from tests.web.test_api_support import API, make_app
+from tests.web.test_api_support import API, OpenApi, make_app, road_report
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -82,3 +83,40 @@ def test_the_document_follows_the_configuration(document: dict) -> None:
     problems = document["components"]["responses"]
     assert problems["Problem422"]["description"] == "Dữ liệu không hợp lệ"
     assert "application/problem+json" in problems["Problem429"]["content"]
+
+
+def _valid(document: dict, pointer: str, instance: object) -> bool:
+    """Whether ``instance`` is valid against the document's schema at ``pointer``."""
+    checker = OpenApi(document)
+    validator = Draft202012Validator(
+        {"$ref": f"{OpenApi.BASE}#/{pointer}"}, registry=checker.registry
+    )
+    return validator.is_valid(instance)
+
+
+def test_a_new_report_is_valid_only_as_the_api_accepts_it(document: dict) -> None:
+    """What the document calls valid is what the API takes (Đ5.2–5.3): a name, a Vietnamese
+    phone number, a content, a place, and text without control characters."""
+    for pointer in ("components/schemas/NewReport", "components/schemas/NewReportForm"):
+        assert _valid(document, pointer, road_report())
+        assert _valid(document, pointer, road_report(phone="+84 (0) 912.345.678"))
+        assert not _valid(document, pointer, road_report(name="   "))
+        assert not _valid(document, pointer, road_report(content=""))
+        assert not _valid(document, pointer, road_report(phone="12345"))
+        assert not _valid(document, pointer, road_report(email="khong-phai-thu"))
+        assert not _valid(document, pointer, road_report(name="An\x00"))
+        assert not _valid(document, pointer, road_report(address="45\x1bPhạm Thái Bường"))
+        assert not _valid(document, pointer, road_report(area=None, address=None))
+        assert not _valid(document, pointer, road_report(area="00000"))
+
+
+def test_keys_and_credentials_are_declared_as_checked(document: dict) -> None:
+    """An Idempotency-Key is 16–200 visible ASCII characters; a sign-in needs both credentials."""
+    key = "components/parameters/IdempotencyKey/schema"
+    assert _valid(document, key, "0f8fad5b-d9cb-469f-a165-70867728950e")
+    assert not _valid(document, key, "khóa có dấu cách!")
+    assert not _valid(document, key, "x" * 15)
+    token = "components/schemas/TokenRequest"
+    assert _valid(document, token, {"username": "ioc", "password": "phananh-demo"})
+    assert not _valid(document, token, {"username": "ioc", "password": ""})
+    assert not _valid(document, token, {"username": "", "password": "phananh-demo"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -485,6 +486,38 @@ def test_post_in_xml_and_with_a_commune_code_as_address_id(
         ).one()
         assert report.area == "29557" and report.address is None and report.latitude is None
         assert report.content == FORM["description"]
+
+
+def test_the_key_goes_in_a_header_or_as_the_standards_field(
+    client: FlaskClient, life: Lifecycle, key: str
+) -> None:
+    """A header keeps the key out of every access log; GeoReport's ``api_key`` still works."""
+    before = report_count(life)
+    by_header = client.post(f"{V2}/requests.json", data=FORM, headers={"X-Api-Key": key})
+    check(by_header, "posted")
+    in_query = client.post(f"{V2}/requests.json", data=FORM, query_string={"api_key": key})
+    check(in_query, "posted")
+    wrong = client.post(f"{V2}/requests.json", data=FORM, headers={"X-Api-Key": "sai-khoa"})
+    check(wrong, "errors", 403)
+    assert report_count(life) == before + 2
+
+
+def test_a_key_in_the_query_string_never_reaches_the_access_log(
+    app, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The access log line (werkzeug's, gunicorn's) keeps the request, not the partner's key."""
+    for name in ("werkzeug", "gunicorn.access"):
+        with caplog.at_level(logging.INFO, logger=name):
+            logging.getLogger(name).info(
+                '%s - - "%s" %s',
+                "127.0.0.1",
+                "POST /open311/v2/requests.json?service_code=dien&api_key=bi-mat-123 HTTP/1.1",
+                "200",
+            )
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2
+    assert all("bi-mat-123" not in line and "api_key=[đã ẩn]" in line for line in lines)
+    assert all("service_code=dien" in line for line in lines)
 
 
 @pytest.mark.parametrize("how", ["without", "unknown", "revoked"])

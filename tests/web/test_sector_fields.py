@@ -427,7 +427,12 @@ def test_the_openapi_document_describes_the_extra_fields(client: FlaskClient) ->
     assert schemas["NewReport"]["properties"]["extra"] == {
         "$ref": "#/components/schemas/ExtraFields"
     }
-    fields = schemas["ExtraFields"]["properties"]
+    described = schemas["ExtraFields"]["properties"]
+    # Each field as its sector asks it, or left empty (not answered).
+    assert all(
+        f["anyOf"][-1] == {"$ref": "#/components/schemas/EmptyValue"} for f in described.values()
+    )
+    fields = {code: f["anyOf"][0] for code, f in described.items()}
     assert set(fields) == {"loai_o_nhiem", "nguon", "so_ho", "da_bao", "ngay_phat_hien"}
     assert fields["loai_o_nhiem"]["enum"] == [
         "rac_thai",

@@ -213,8 +213,8 @@ def describe(document: dict[str, Any]) -> dict[str, Any]:
         "additionalProperties": False,
         "required": list(REQUIRED),
         "properties": {
-            "username": {"type": "string", "maxLength": FIELDS["username"]},
-            "password": {"type": "string", "maxLength": FIELDS["password"]},
+            "username": {"type": "string", "minLength": 1, "maxLength": FIELDS["username"]},
+            "password": {"type": "string", "minLength": 1, "maxLength": FIELDS["password"]},
             "totp": {
                 "type": "string",
                 "maxLength": FIELDS["totp"],

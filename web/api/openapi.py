@@ -17,12 +17,14 @@ from engine.sla.clocks import Standing
 from engine.store import MAX_ID
 from engine.workflow import RATINGS, STATE_LABELS_VI, Role, State
 from web.api import api, inputs, staff
-from web.api.idempotency import HEADER, REPLAYED, TOKEN_HEADER
+from web.api.idempotency import HEADER, KEY_PATTERN, REPLAYED, TOKEN_HEADER
 from web.errors import TITLES_VI
 from web.runtime import snapshot
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
+STAFF_ONLY = "chỉ cán bộ; không có mã truy cập thì bị từ chối (422)"
+PUBLIC_ONLY = "chỉ danh sách công khai; có mã truy cập thì bị từ chối (422)"
 
 
 @api.get("/openapi.json")
@@ -41,7 +43,7 @@ def document(snap: Snapshot) -> dict[str, Any]:
             "description": DESCRIPTION,
         },
         "servers": [{"url": "/api/v1"}],
-        "paths": {**_paths(), **_staff_paths()},
+        "paths": {**_paths(snap), **_staff_paths()},
         "components": {
             "schemas": {**_schemas(snap), **_staff_schemas(snap)},
             "parameters": _parameters(),
@@ -131,7 +133,7 @@ def _post(
     return operation
 
 
-def _paths() -> dict[str, Any]:
+def _paths(snap: Snapshot) -> dict[str, Any]:
     created_headers = {
         "Location": _ref("headers", "Location"),
         REPLAYED: _ref("headers", "IdempotentReplayed"),
@@ -145,22 +147,27 @@ def _paths() -> dict[str, Any]:
                 "summary": "Danh sách kết quả đã công khai, mới nhất trước; với mã truy cập cán "
                 "bộ: các phản ánh trong phạm vi của tài khoản",
                 "parameters": [
-                    _query("sector", "Mã lĩnh vực"),
-                    _query("area", "Mã xã, phường"),
-                    _query("since", "Gửi từ ngày (YYYY-MM-DD; chỉ danh sách công khai)", "date"),
-                    _query(
-                        "until", "Gửi đến hết ngày (YYYY-MM-DD; chỉ danh sách công khai)", "date"
-                    ),
+                    _query("sector", "Mã lĩnh vực", choices=[*snap.sectors, ""]),
+                    _query("area", "Mã xã, phường", choices=[*snap.areas, ""]),
+                    _query("since", f"Gửi từ ngày (YYYY-MM-DD; {PUBLIC_ONLY})", "date"),
+                    _query("until", f"Gửi đến hết ngày (YYYY-MM-DD; {PUBLIC_ONLY})", "date"),
                     _query("q", "Tìm trong nội dung và địa chỉ (không phân biệt dấu)"),
-                    _query("state", "Trạng thái (chỉ cán bộ)", "state"),
-                    _query("agency", "Mã cơ quan xử lý hoặc đơn vị trực thuộc (chỉ cán bộ)"),
-                    _query("overdue", "Chỉ phản ánh có bước đang quá hạn (chỉ cán bộ)", "boolean"),
-                    _query("page", "Trang, từ 1", "integer"),
+                    _query("state", f"Trạng thái ({STAFF_ONLY})", "state"),
+                    _query(
+                        "agency",
+                        f"Mã cơ quan xử lý ({STAFF_ONLY})",
+                        choices=[*snap.agencies, ""],
+                    ),
+                    _query(
+                        "overdue", f"Chỉ phản ánh có bước đang quá hạn ({STAFF_ONLY})", "boolean"
+                    ),
+                    _query("page", "Trang, từ 1", "integer", high=staff.MAX_PAGE),
                     _query(
                         "size",
                         "Số mục mỗi trang, 1–100 (mặc định: cấu hình cổng; cán bộ: "
                         f"{staff.DEFAULT_PAGE_SIZE})",
                         "integer",
+                        high=staff.MAX_PAGE_SIZE,
                     ),
                 ],
                 "security": [{}, {"bearerToken": []}],
@@ -190,10 +197,11 @@ def _paths() -> dict[str, Any]:
                     "multipart/form-data": {
                         "schema": _ref("schemas", "NewReportForm"),
                         "encoding": {
+                            "extra": {"contentType": JSON},
                             "media": {
                                 "contentType": "image/jpeg, image/png, image/webp, video/mp4, "
                                 "video/quicktime, video/webm, video/3gpp"
-                            }
+                            },
                         },
                     },
                 },
@@ -297,11 +305,18 @@ def _paths() -> dict[str, Any]:
     }
 
 
-def _query(name: str, description: str, kind: str = "string") -> dict[str, Any]:
+def _query(
+    name: str,
+    description: str,
+    kind: str = "string",
+    *,
+    high: int | None = None,
+    choices: list[str] | None = None,
+) -> dict[str, Any]:
     schemas: dict[str, dict[str, Any]] = {
-        "string": {"type": "string"},
+        "string": {"type": "string", "enum": choices} if choices else {"type": "string"},
         "date": {"type": "string", "format": "date"},
-        "integer": {"type": "integer", "minimum": 1},
+        "integer": {"type": "integer", "minimum": 1, **({"maximum": high} if high else {})},
         "boolean": {"type": "boolean"},
         "state": {"type": "string", "enum": [str(s) for s in State]},
     }
@@ -333,9 +348,9 @@ def _parameters() -> dict[str, Any]:
             "name": HEADER,
             "in": "header",
             "required": False,
-            "description": "Khóa do ứng dụng tạo cho mỗi yêu cầu (nên dùng UUID); gửi lại cùng "
-            "khóa khi thử lại.",
-            "schema": {"type": "string", "minLength": 16, "maxLength": 200},
+            "description": "Khóa do ứng dụng tạo cho mỗi yêu cầu: 16–200 ký tự ASCII nhìn thấy "
+            "được (nên dùng UUID); gửi lại cùng khóa khi thử lại.",
+            "schema": {"type": "string", "pattern": KEY_PATTERN.pattern.join("^$")},
         },
     }
 
@@ -372,12 +387,125 @@ def _responses() -> dict[str, Any]:
     return out
 
 
+#: Text the API stores as sent (``inputs._storable``): no control character but tab, CR, LF.
+STORABLE = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+#: The same, with at least one character that is not blank: a required text (Đ5.2, Đ5.3).
+FILLED = (
+    "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*[^\\s\\x00-\\x1f\\x7f]"
+    "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+)
+#: A Vietnamese phone number as the completeness rules read it (``engine.rules.facts``): mobile
+#: 0[35789] + 8 digits or landline 02 + 9 digits, ``+84``/``84`` for the leading 0, with spaces,
+#: dots, dashes and parentheses anywhere.
+_SEP = "[ \\t.()-]*"
+PHONE = (
+    f"^[ \\t]*(?:\\+{_SEP}8{_SEP}4{_SEP}(?:0{_SEP})?|{_SEP}8{_SEP}4{_SEP}(?:0{_SEP})?|{_SEP}0{_SEP})"
+    f"(?:[35789](?:{_SEP}[0-9]){{8}}|2(?:{_SEP}[0-9]){{9}}){_SEP}[ \\t]*$"
+)
+#: An e-mail address as the completeness rules accept it, or nothing.
+EMAIL = (
+    "^(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    "@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63})?$"
+)
+#: How an optional field that was left empty may be sent: the API takes it as not sent.
+EMPTY_MEANS_ABSENT = " Chuỗi rỗng được hiểu là không gửi."
+
+
 def _text(limit: int, description: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "string", "maxLength": limit, "description": description, **extra}
+    """A text field: at most ``limit`` characters, none of them a control character."""
+    return {
+        "type": "string",
+        "maxLength": limit,
+        "pattern": STORABLE,
+        "description": description,
+        **extra,
+    }
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "type": [schema["type"], "null"]}
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without ``null``: a form has no way to write it."""
+    out = dict(schema)
+    if isinstance(out.get("type"), list):
+        kinds = [t for t in out["type"] if t != "null"]
+        out["type"] = kinds[0] if len(kinds) == 1 else kinds
+    if "enum" in out:
+        out["enum"] = [v for v in out["enum"] if v is not None]
+    return out
+
+
+def _bounds(snap: Snapshot, low: str, high: str, limit: int) -> dict[str, float]:
+    """A coordinate's range: the province's bounds when the portal has them (Đ5.2)."""
+    bounds = snap.portal.bounds
+    if bounds is None:
+        return {"minimum": -limit, "maximum": limit}
+    return {"minimum": getattr(bounds, low), "maximum": getattr(bounds, high)}
+
+
+#: Đ5.2: a report says where — a commune or ward, an address, or a point on the map.
+_PLACE: dict[str, Any] = {
+    "anyOf": [
+        {"required": ["area"], "properties": {"area": {"type": "string", "minLength": 1}}},
+        {"required": ["address"], "properties": {"address": {"type": "string", "pattern": FILLED}}},
+        {
+            "required": ["latitude", "longitude"],
+            "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}},
+        },
+    ],
+}
+#: A latitude comes with a longitude, and the other way round.
+_PAIRED: list[dict[str, Any]] = [
+    {
+        "if": {"required": [one], "properties": {one: {"type": "number"}}},
+        "then": {"required": [other], "properties": {other: {"type": "number"}}},
+    }
+    for one, other in (("latitude", "longitude"), ("longitude", "latitude"))
+]
+
+
+def _extra_by_sector(snap: Snapshot) -> list[dict[str, Any]]:
+    """``extra`` holds only the chosen sector's fields, its required ones included; without a
+    sector, nothing (``engine.sector_fields.check``)."""
+    rules: list[dict[str, Any]] = []
+    for sector in snap.sectors.values():
+        fields = sector.fields_for("report")
+        rules.append(
+            {
+                "if": {"required": ["sector"], "properties": {"sector": {"const": sector.code}}},
+                "then": {
+                    "properties": {
+                        "extra": {
+                            "type": ["object", "null"],
+                            "properties": {f.code: {} for f in fields},
+                            "additionalProperties": _ref("schemas", "EmptyValue"),
+                            "required": [f.code for f in fields if f.required],
+                        }
+                    }
+                },
+            }
+        )
+    rules.append(
+        {
+            "if": {
+                "not": {
+                    "required": ["sector"],
+                    "properties": {"sector": {"enum": list(snap.sectors)}},
+                }
+            },
+            "then": {
+                "properties": {
+                    "extra": {
+                        "type": ["object", "null"],
+                        "additionalProperties": _ref("schemas", "EmptyValue"),
+                    }
+                }
+            },
+        }
+    )
+    return rules
 
 
 #: How each type of a sector's extra field is written in JSON (``engine.sector_fields``).
@@ -413,12 +541,22 @@ def _extra_schemas(snap: Snapshot) -> dict[str, Any]:
     """The sectors' extra fields asked with a report, and how their answers read back."""
     properties: dict[str, Any] = {}
     for code, found in sector_fields.codes_of(snap.sectors.values(), "report").items():
+        # Left empty, a field is not answered (engine.sector_fields), whatever its type.
         schemas = [_extra_field(sector, field) for sector, field in found]
-        properties[code] = schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
+        properties[code] = {"anyOf": [*schemas, _ref("schemas", "EmptyValue")]}
     return {
+        "EmptyValue": {
+            "description": "Một trường để trống (null, chuỗi trắng, danh sách các giá trị trống): "
+            "được hiểu là không gửi, kể cả khi lĩnh vực không có trường đó",
+            "anyOf": [
+                {"type": "null"},
+                {"type": "string", "pattern": "^\\s*$"},
+                {"type": "array", "items": {"$ref": "#/components/schemas/EmptyValue"}},
+            ],
+        },
         "ExtraFields": {
             "type": ["object", "null"],
-            "additionalProperties": False,
+            "additionalProperties": _ref("schemas", "EmptyValue"),
             "properties": properties,
             "description": "Thông tin riêng của lĩnh vực đã chọn (sector), theo mã trường; chỉ "
             "các trường của lĩnh vực đó, trường bắt buộc phải có. Sai hoặc thiếu: 422, mỗi lỗi "
@@ -452,45 +590,66 @@ def _schemas(snap: Snapshot) -> dict[str, Any]:
     limits = inputs.TEXT_LIMITS
     content_max = snap.portal.content_max_chars
     report_properties: dict[str, Any] = {
-        "name": _text(limits["name"], "Họ tên người phản ánh (bắt buộc, Đ5.3)"),
+        "name": _text(limits["name"], "Họ tên người phản ánh (bắt buộc, Đ5.3)", pattern=FILLED),
         "phone": _text(
             limits["phone"],
             "Số điện thoại Việt Nam (bắt buộc): di động 10 số 03/05/07/08/09, cố định 11 số 02; "
-            "có thể viết +84",
+            "có thể viết +84, có dấu cách, chấm, gạch ngang, ngoặc",
+            pattern=PHONE,
         ),
-        "email": _nullable(_text(limits["email"], "Thư điện tử (không bắt buộc)")),
-        "content": _text(content_max, "Nội dung phản ánh (bắt buộc)"),
-        "sector": _nullable(
-            _text(limits["sector"], "Mã lĩnh vực (không bắt buộc)", enum=[*snap.sectors, None])
+        "email": _nullable(
+            _text(limits["email"], "Thư điện tử (không bắt buộc)." + EMPTY_MEANS_ABSENT)
+            | {"pattern": EMAIL}
         ),
-        "area": _nullable(_text(limits["area"], "Mã xã, phường (mã đơn vị hành chính)")),
+        "content": _text(content_max, "Nội dung phản ánh (bắt buộc)", pattern=FILLED),
+        "sector": {
+            "type": ["string", "null"],
+            "enum": [*snap.sectors, "", None],
+            "description": "Mã lĩnh vực (không bắt buộc)." + EMPTY_MEANS_ABSENT,
+        },
+        "area": {
+            "type": ["string", "null"],
+            "enum": [*snap.areas, "", None],
+            "description": "Mã xã, phường (mã đơn vị hành chính)." + EMPTY_MEANS_ABSENT,
+        },
         "address": _nullable(_text(limits["address"], "Địa chỉ nơi xảy ra sự việc")),
         "reporter_address": _nullable(
             _text(limits["reporter_address"], "Địa chỉ của người phản ánh (không công khai)")
         ),
         "latitude": {
             "type": ["number", "null"],
-            "minimum": -90,
-            "maximum": 90,
-            "description": "Vĩ độ (trong địa bàn tỉnh); bỏ trống thì lấy từ GPS của ảnh nếu có",
+            **_bounds(snap, "south", "north", 90),
+            "description": "Vĩ độ (trong địa bàn tỉnh), gửi cùng kinh độ; bỏ trống thì lấy từ GPS "
+            "của ảnh nếu có",
         },
-        "longitude": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
+        "longitude": {
+            "type": ["number", "null"],
+            **_bounds(snap, "west", "east", 180),
+            "description": "Kinh độ (trong địa bàn tỉnh), gửi cùng vĩ độ",
+        },
         "confidential": {
-            "type": "boolean",
+            "type": ["boolean", "null"],
             "default": False,
             "description": "Yêu cầu bảo mật: không công khai họ tên, địa chỉ; kết quả chỉ gửi "
-            "riêng người phản ánh (Đ5.4, Đ10.2)",
+            "riêng người phản ánh (Đ5.4, Đ10.2); null như false",
         },
-        "channel": {"type": "string", "enum": list(inputs.CHANNELS), "default": "mobile"},
+        "channel": {
+            "type": ["string", "null"],
+            "enum": [*inputs.CHANNELS, "", None],
+            "default": "mobile",
+            "description": "Kênh gửi." + EMPTY_MEANS_ABSENT,
+        },
         "extra": _ref("schemas", "ExtraFields"),
     }
-    form_properties = {
-        name: {"type": "string", "description": schema.get("description", name)}
-        for name, schema in report_properties.items()
+    # A form carries text: numbers and flags as their JSON spelling, ``extra`` as JSON text.
+    form_properties = {name: _not_null(schema) for name, schema in report_properties.items()}
+    form_properties["confidential"] = {
+        "type": ["boolean", "string"],
+        "enum": [True, False, *sorted(inputs.TRUE_WORDS | inputs.FALSE_WORDS), ""],
+        "description": report_properties["confidential"]["description"],
     }
     form_properties["extra"] = {
-        "type": "string",
-        "maxLength": inputs.EXTRA_JSON_MAX,
+        **_not_null(_extra_schemas(snap)["ExtraFields"]),
         "description": "Thông tin riêng của lĩnh vực: đối tượng ExtraFields viết thành văn bản "
         'JSON, ví dụ {"loai_o_nhiem": "rac_thai"}',
     }
@@ -510,18 +669,20 @@ def _schemas(snap: Snapshot) -> dict[str, Any]:
             "required": ["name", "phone", "content"],
             "additionalProperties": False,
             "properties": report_properties,
+            "allOf": [_PLACE, *_PAIRED, *_extra_by_sector(snap)],
         },
         "NewReportForm": {
             "type": "object",
             "required": ["name", "phone", "content"],
             "additionalProperties": False,
             "properties": form_properties,
+            "allOf": [_PLACE, *_PAIRED, *_extra_by_sector(snap)],
         },
         "NewReply": {
             "type": "object",
             "required": ["text"],
             "additionalProperties": False,
-            "properties": {"text": _text(content_max, "Nội dung phản hồi", minLength=1)},
+            "properties": {"text": _text(content_max, "Nội dung phản hồi", pattern=FILLED)},
         },
         "NewRating": {
             "type": "object",

@@ -248,7 +248,7 @@ def _listing(args: Any, default_size: int) -> tuple[Filters, int, int]:
 
     def day(name: str) -> date | None:
         raw = args.get(name)
-        if not raw:
+        if raw is None:
             return None
         try:
             return date.fromisoformat(raw)
@@ -265,14 +265,38 @@ def _listing(args: Any, default_size: int) -> tuple[Filters, int, int]:
     def whole(name: str, default: int, high: int) -> int:
         return bounded_int(args, name, default, high, errors)
 
+    for name in staff.STAFF_ONLY:
+        if name in args:
+            errors.append(
+                FieldError(
+                    name,
+                    f"Bộ lọc '{name}' chỉ dùng cho cán bộ (cần mã truy cập).",
+                    f"The filter '{name}' is for staff only (a bearer token is needed).",
+                )
+            )
+
+    def known(name: str, codes: Any) -> str | None:
+        value = args.get(name) or None
+        if value is not None and value not in codes:
+            errors.append(
+                FieldError(
+                    name,
+                    f"Không có mã '{value}' cho '{name}'.",
+                    f"There is no code '{value}' for '{name}'.",
+                )
+            )
+            return None
+        return value
+
+    snap = snapshot()
     filters = Filters(
-        sector=args.get("sector") or None,
-        area=args.get("area") or None,
+        sector=known("sector", snap.sectors),
+        area=known("area", snap.areas),
         since=day("since"),
         until=day("until"),
         text=args.get("q") or None,
     )
-    number = whole("page", 1, 1_000_000)
+    number = whole("page", 1, staff.MAX_PAGE)
     size = whole("size", default_size, MAX_PAGE_SIZE)
     if errors:
         raise inputs.invalid(errors)

@@ -72,9 +72,12 @@ ATTACHMENTS_MAX = 20
 ATTACHMENT_CHARS = 500
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000
 QUERY_MAX = 200
 #: Filters of the public list the staff list does not have.
 PUBLIC_ONLY = ("since", "until")
+#: Filters of the staff list the public list does not have.
+STAFF_ONLY = ("state", "agency", "overdue")
 LABELS_VI: Mapping[str, str] = MappingProxyType(
     {
         "version": "Phiên bản",
@@ -185,7 +188,7 @@ def _filters(args: Any) -> tuple[queues.Filters, int, int]:
         overdue=overdue in inputs.TRUE_WORDS,
         text=text,
     )
-    number = whole("page", 1, 1_000_000)
+    number = whole("page", 1, MAX_PAGE)
     size = whole("size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     if errors:
         raise inputs.invalid(errors)
