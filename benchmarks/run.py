@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 HERE = Path(__file__).resolve().parent
-MODULES = ("bench_calendar", "bench_rules", "bench_worker", "bench_intake")
+MODULES = ("bench_calendar", "bench_rules", "bench_worker", "bench_intake", "bench_memory")
 
 
 def machine() -> str:
