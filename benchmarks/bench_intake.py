@@ -462,8 +462,9 @@ def report(bare: dict[str, Any], phananh: dict[str, Any], statements: tuple[int,
         f"- Load average of the machine when the section was written: "
         f"{os.getloadavg()[0]:.1f} (1 min), {os.getloadavg()[2]:.1f} (15 min), on "
         f"{os.cpu_count()} cores shared with other work: the rates are this machine's, today.",
-        f"- One phananh request: {statements[0]} SQL statements in {statements[1]} commits "
-        "(the idempotency claim, the submission, the stored answer); the bare app: 2 in 1.",
+        f"- One phananh request: {statements[0]} SQL statements in {statements[1]} "
+        f"commit{'' if statements[1] == 1 else 's'} (the idempotency claim, the submission and "
+        "the stored answer share one transaction); the bare app: 2 in 1.",
     )
     for name, result in (("phananh", phananh), ("bare", bare)):
         error = result["closed"]["first_error"] or result["open"]["first_error"]
