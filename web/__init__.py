@@ -51,6 +51,9 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=os.environ.get("SECRET_KEY") or os.urandom(32),
         MAX_CONTENT_LENGTH=320 * 1024 * 1024,
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Flask-Limiter's one limiter takes ``enabled`` from the last app that set it: say it for
+        # every app, or one built with the limits off would switch them off for the next ones.
+        RATELIMIT_ENABLED=True,
         PROXIES=int(os.environ.get("PHANANH_PROXIES", "0")),
     )
     app.config.update(settings or {})
