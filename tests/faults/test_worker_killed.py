@@ -10,7 +10,6 @@ documented at-least-once), and then with the same Message-ID, so the receiver se
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,9 @@ from engine.config.loader import load
 from engine.services.lifecycle import Lifecycle
 from engine.store import UnitOfWork
 from engine.store.models import OutboxMessage
-from tests.faults.conftest import ROOT, Process, environment, free_port
+from tests.faults.conftest import Process, environment, free_port
 from tests.services.conftest import road_report
-from tests.worker.conftest import Inbox
+from tests.worker.conftest import Inbox, configuration_sending_to
 
 REPORTS = 20
 KILL_AFTER = 5  # mails received
@@ -49,18 +48,6 @@ def inbox() -> Any:
     controller.stop()
 
 
-def configuration(folder: Path, port: int) -> Path:
-    target = folder / "config"
-    shutil.copytree(ROOT / "config", target, ignore=shutil.ignore_patterns("examples"))
-    notify = target / "notify.yaml"
-    text = notify.read_text(encoding="utf-8")
-    notify.write_text(
-        text.replace("host: localhost", "host: 127.0.0.1").replace("port: 25", f"port: {port}"),
-        encoding="utf-8",
-    )
-    return target
-
-
 def unsent_mail(uow: UnitOfWork) -> int:
     with uow.read() as session:
         return session.scalar(
@@ -74,7 +61,7 @@ def test_a_killed_worker_loses_no_mail_and_repeats_one_at_most(
     database: str, uow: UnitOfWork, tmp_path: Path, inbox: tuple[SlowInbox, int]
 ) -> None:
     box, port = inbox
-    conf = configuration(tmp_path, port)
+    conf = configuration_sending_to(tmp_path, port)
     life = Lifecycle(uow, load(conf))
     codes = {
         f"dan{i}@example.vn": life.submit(road_report(email=f"dan{i}@example.vn")).code

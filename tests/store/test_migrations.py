@@ -7,8 +7,6 @@ made for the test and dropped after it, so runs repeat and never touch other tab
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +16,7 @@ from alembic.autogenerate import compare_metadata, produce_migrations, render_py
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -27,8 +25,8 @@ from cli.main import cli, main
 from engine.store import migrate
 from engine.store.db import UnitOfWork, make_engine
 from engine.store.models import Base, ConfigVersion, Event, Report, Reporter
+from tests.databases import PG_URL, postgres_schema
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 PG_SKIP = "TEST_DATABASE_URL is not set: PostgreSQL tests skipped"
 TABLES = set(Base.metadata.tables)
 
@@ -44,18 +42,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    assert PG_URL is not None
-    schema = f"phananh_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, poolclass=NullPool)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        scoped = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema() as scoped:
+        yield scoped
 
 
 def tables(url: str) -> set[str]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +38,9 @@ SECRET = "khoa-bi-mat-cua-so-xay-dung"
 LOOPBACK = "127.0.0.1"
 IOC_MAIL = "ioc@example.vn"
 SXD_MAIL = "phananh.sxd@example.vn"
+
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -172,3 +177,17 @@ def outbox_rows(uow: UnitOfWork) -> list[OutboxMessage]:
         rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
         session.expunge_all()  # readable after the read-only session rolls back
         return rows
+
+
+def configuration_sending_to(folder: Path, port: int) -> Path:
+    """A copy of the default configuration in ``folder`` whose notify.yaml sends to
+    127.0.0.1:``port`` (a test's SMTP server)."""
+    target = folder / "config"
+    shutil.copytree(ROOT / "config", target, ignore=shutil.ignore_patterns("examples"))
+    notify = target / "notify.yaml"
+    text = notify.read_text(encoding="utf-8")
+    notify.write_text(
+        text.replace("host: localhost", "host: 127.0.0.1").replace("port: 25", f"port: {port}"),
+        encoding="utf-8",
+    )
+    return target

@@ -7,7 +7,6 @@ and a real process for the signal). The database is a migrated SQLite file.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from engine.config.loader import load
 from engine.services.lifecycle import Lifecycle
 from engine.store import UnitOfWork, make_engine, migrate
 from tests.services.conftest import road_report
-from tests.worker.conftest import Inbox
+from tests.worker.conftest import Inbox, configuration_sending_to
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,15 +37,7 @@ def database(tmp_path: Path) -> str:
 def conf(tmp_path: Path, smtp: tuple[Inbox, int]) -> Path:
     """The default configuration with notify.yaml pointing at the test's SMTP server."""
     _, port = smtp
-    target = tmp_path / "config"
-    shutil.copytree(ROOT / "config", target, ignore=shutil.ignore_patterns("examples"))
-    notify = target / "notify.yaml"
-    text = notify.read_text(encoding="utf-8")
-    notify.write_text(
-        text.replace("host: localhost", "host: 127.0.0.1").replace("port: 25", f"port: {port}"),
-        encoding="utf-8",
-    )
-    return target
+    return configuration_sending_to(tmp_path, port)
 
 
 def submit(database: str, conf: Path) -> str:
