@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Response, current_app, jsonify, make_response, request
-from sqlalchemy import Row, delete, select, text
+from sqlalchemy import Row, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -166,27 +166,25 @@ def _claim(session: Session, key_id: str, route: str, fingerprint: str, wait: fl
     milliseconds = max(1, int(wait * 1000))
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
-    session.add(
-        IdempotentRequest(
-            key=key_id,
-            route=route,
-            request_hash=fingerprint,
-            status=IN_PROGRESS,
-            body={},
-            headers={},
-            created_at=lifecycle().now(),
-        )
+        session.connection().execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
+    claim = insert(IdempotentRequest).values(
+        key=key_id,
+        route=route,
+        request_hash=fingerprint,
+        status=IN_PROGRESS,
+        body={},
+        headers={},
+        created_at=lifecycle().now(),
     )
     try:
         with _sqlite_busy_timeout(session, milliseconds):
-            session.flush()
+            session.connection().execute(claim)
     except IntegrityError:
         raise _Taken from None
     except OperationalError:  # PostgreSQL's lock_timeout, SQLite's busy timeout
         raise _in_progress() from None
     if dialect == "postgresql":
-        session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+        session.connection().execute(text("SET LOCAL lock_timeout TO DEFAULT"))
 
 
 @contextmanager
@@ -255,22 +253,26 @@ def _in_progress() -> ApiProblem:
 
 
 def _complete(session: Session, key_id: str, route: str, raw: str, response: Response) -> None:
-    """Seal the answer into the claim (a 2xx answer that is not JSON keeps no claim)."""
-    row = session.scalars(
-        select(IdempotentRequest).where(
-            IdempotentRequest.key == key_id, IdempotentRequest.route == route
-        )
-    ).one()
+    """Seal the answer into the claim (a 2xx answer that is not JSON keeps no claim).
+
+    Core statements on the claim's key, not the ORM: the row was written by :func:`_claim` and is
+    not in the session, and a request should not pay for loading it back.
+    """
+    mine = (IdempotentRequest.key == key_id, IdempotentRequest.route == route)
+    connection = session.connection()
     if not response.is_json:
-        session.delete(row)
+        connection.execute(delete(IdempotentRequest).where(*mine))
         return
     answer = {
         "body": response.get_json(),
         "headers": {h: response.headers[h] for h in STORED_HEADERS if h in response.headers},
     }
-    row.status = response.status_code
-    row.body = {"sealed": _seal(json.dumps(answer).encode(), raw, route)}
-    row.headers = {}
+    sealed = _seal(json.dumps(answer).encode(), raw, route)
+    connection.execute(
+        update(IdempotentRequest)
+        .where(*mine)
+        .values(status=response.status_code, body={"sealed": sealed}, headers={})
+    )
 
 
 def _replay(row: Row[Any], raw: str, route: str) -> Response:
