@@ -205,6 +205,15 @@ class Clock(Base):
             postgresql_where=text("stopped_at IS NULL"),
             sqlite_where=text("stopped_at IS NULL"),
         ),
+        # Counting clocks, by budget: the worker's deadline job finds the few budgets in use and,
+        # for each, the clocks due before its warning window closes (engine/worker/jobs.py).
+        Index(
+            "ix_clocks_counting_budget",
+            "budget_minutes",
+            "due_at",
+            postgresql_where=text("stopped_at IS NULL AND paused_at IS NULL"),
+            sqlite_where=text("stopped_at IS NULL AND paused_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

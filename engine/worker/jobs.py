@@ -1,6 +1,7 @@
 """Timed jobs, run at the start of every pass of the worker; each is idempotent through its keys.
 
-**Deadlines (R27).** Every running, unpaused clock is measured (:func:`engine.sla.clocks.status`).
+**Deadlines (R27).** Every running, unpaused clock that may have reached its warning or due time
+is measured (:func:`engine.sla.clocks.status`).
 At the warning threshold of ``sla.yaml`` a ``clock.warning`` notice is queued with the key
 ``clock.warning:<clock id>``; past the due time a ``clock.late`` notice with ``clock.late:<clock
 id>``. Each is queued once per clock, whatever the number of passes or workers (the insert does
@@ -20,11 +21,13 @@ a day it missed entirely is not made up.
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, String, and_, cast, exists, literal, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from engine.calendar import WorkingCalendar
@@ -32,7 +35,7 @@ from engine.config.regulation import STEP_NAMES_VI
 from engine.config.snapshot import Snapshot
 from engine.sla import clocks
 from engine.sla.clocks import Standing
-from engine.store.models import Clock, Report
+from engine.store.models import Clock, OutboxMessage, Report
 from engine.timefmt import when_vi
 from engine.worker import outbox
 from engine.worker.notices import IOC_STEPS, leader_emails
@@ -61,36 +64,31 @@ def digest_key(owner: str, day: str) -> str:
     return f"digest:{owner}:{day}"
 
 
+#: Working minutes added to a budget's warning window when choosing candidates in SQL: a margin
+#: for the minute rounding of the calendar and for a calendar edited since the due time was set.
+CANDIDATE_MARGIN = 60
+
+
 def queue_clock_notices(
     session: Session, snapshot: Snapshot, calendar: WorkingCalendar, now: datetime
 ) -> int:
-    """Queue ``clock.warning`` / ``clock.late`` for clocks that reached them; how many queued."""
-    running = session.execute(
-        select(Clock, Report.agency)
-        .join(Report, Report.id == Clock.report_id)
-        .where(Clock.stopped_at.is_(None), Clock.paused_at.is_(None))
-        .order_by(Clock.id)
-    ).all()
-    keys = [clock_key(k, c.id) for c, _ in running for k in ("clock.warning", "clock.late")]
-    sent = outbox.existing_keys(session, keys)
+    """Queue ``clock.warning`` / ``clock.late`` for clocks that reached them; how many queued.
+
+    Only the clocks that may have reached one are read (:func:`_candidates`), not every running
+    clock: at a province's scale those are hundreds of thousands, and a pass must stay short.
+    """
     threshold = snapshot.sla.warning_threshold
     queued = 0
-    for clock, agency in running:
-        late_key, warning_key = (
-            clock_key("clock.late", clock.id),
-            clock_key("clock.warning", clock.id),
-        )
-        if late_key in sent:
-            continue
+    for clock, agency in _candidates(session, calendar, now, threshold):
         try:
             standing = clocks.status(clock, now, calendar, threshold).standing
         except ValueError:  # outside the calendar's years: say so, keep going
             log.exception("clock %s: cannot measure it against the calendar", clock.id)
             continue
         if standing is Standing.LATE:
-            kind, key = "clock.late", late_key
-        elif standing is Standing.WARNING and warning_key not in sent:
-            kind, key = "clock.warning", warning_key
+            kind = "clock.late"
+        elif standing is Standing.WARNING:
+            kind = "clock.warning"
         else:
             continue
         payload = {
@@ -100,9 +98,77 @@ def queue_clock_notices(
             "agency": None if clock.step in IOC_STEPS else agency,
         }
         queued += outbox.queue(
-            session, kind=kind, dedup_key=key, payload=payload, at=now, report_id=clock.report_id
+            session,
+            kind=kind,
+            dedup_key=clock_key(kind, clock.id),
+            payload=payload,
+            at=now,
+            report_id=clock.report_id,
         )
     return queued
+
+
+def _candidates(
+    session: Session, calendar: WorkingCalendar, now: datetime, threshold: float
+) -> list[Row[tuple[Clock, str | None]]]:
+    """Running, unpaused clocks that may be late or in their warning window, without a notice.
+
+    A running clock is in its warning window when what is left of its budget, the working time
+    from ``now`` to its due time, is at most ``(1 - threshold) × budget``: so when its due time
+    comes before ``now`` plus that much working time. That moment depends on the budget, and the
+    budgets of running clocks are few (one a step and sector, and the extended ones): each gets
+    its own range of due times, over the index of running clocks by budget and due time. A clock
+    past its due time is a candidate until its late notice is queued; one in its window until its
+    warning is. :func:`engine.sla.clocks.status` then decides exactly.
+    """
+    running = (Clock.stopped_at.is_(None), Clock.paused_at.is_(None))
+    windows = []
+    for budget in _running_budgets(session):
+        minutes = math.ceil((1 - threshold) * budget) + CANDIDATE_MARGIN
+        try:
+            until = calendar.add(now, minutes)
+        except ValueError:  # past the calendar's years: every clock of this budget may warn
+            windows.append(Clock.budget_minutes == budget)
+            continue
+        windows.append(and_(Clock.budget_minutes == budget, Clock.due_at < until))
+    late = Clock.due_at <= now
+    return list(
+        session.execute(
+            select(Clock, Report.agency)
+            .join(Report, Report.id == Clock.report_id)
+            .where(
+                *running,
+                or_(late, *windows),
+                ~_noticed("clock.late"),
+                or_(late, ~_noticed("clock.warning")),
+            )
+            .order_by(Clock.id)
+        ).all()
+    )
+
+
+def _noticed(kind: str) -> Any:
+    """The clock's ``kind`` notice is in the outbox (a probe of its unique key)."""
+    key = literal(f"{kind}:", String) + cast(Clock.id, String)
+    return exists().where(OutboxMessage.dedup_key == key)
+
+
+def _running_budgets(session: Session) -> list[int]:
+    """The distinct budgets of running clocks, by skipping from one to the next in the index
+    (a loose index scan: a few probes, where ``DISTINCT`` would read every running clock)."""
+    return list(session.scalars(text(_LOOSE_BUDGETS)))
+
+
+_RUNNING = "stopped_at IS NULL AND paused_at IS NULL"
+_LOOSE_BUDGETS = f"""
+WITH RECURSIVE budgets(minutes) AS (
+    SELECT min(budget_minutes) FROM clocks WHERE {_RUNNING}
+    UNION ALL
+    SELECT (SELECT min(budget_minutes) FROM clocks WHERE {_RUNNING} AND budget_minutes > minutes)
+    FROM budgets WHERE minutes IS NOT NULL
+)
+SELECT minutes FROM budgets WHERE minutes IS NOT NULL
+"""
 
 
 def queue_digests(

@@ -12,7 +12,7 @@ import hmac
 import json
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -463,6 +463,44 @@ def test_clock_warning_and_late_are_queued_once_per_clock(
     assert events == ["agency.forwarded", "clock.warning"]
     assert hooks.bodies()[1]["clock"]["step"] == "verify"
     assert len(clock_rows(life.uow)) == 5
+
+
+def test_the_deadline_job_queues_what_measuring_every_running_clock_would(
+    life: Lifecycle, now: Clockwork
+) -> None:
+    """R27 at scale: the job reads only the clocks near their warning or due time (by budget, in
+    SQL), yet queues exactly what measuring every running clock would, pass after pass, through a
+    weekend (a warning window that spans Saturday and Sunday) and the clocks of several budgets."""
+    from engine.sla import clocks as sla
+    from engine.store import Clock
+    from engine.worker import jobs
+
+    report_in(life, State.RECEIVED)  # intake and forward: 2 working hours
+    report_in(life, State.FORWARDED)  # verify: 1 working day
+    report_in(life, State.IN_PROGRESS)  # handle: the sector's working days
+    now.set("2026-04-24T15:10+07:00")  # Friday afternoon: windows that cross the weekend
+    report_in(life, State.RECEIVED)
+    report_in(life, State.FORWARDED)
+    threshold = life.snapshot.sla.warning_threshold
+    expected: set[str] = set()
+    passes = 0
+    while now.value < datetime.fromisoformat("2026-05-06T12:00+07:00"):
+        now.value += timedelta(minutes=25)
+        with life.uow.begin() as session:
+            for clock in session.scalars(
+                select(Clock).where(Clock.stopped_at.is_(None), Clock.paused_at.is_(None))
+            ):
+                standing = sla.status(clock, now(), life.calendar, threshold).standing
+                late, warning = f"clock.late:{clock.id}", f"clock.warning:{clock.id}"
+                if standing is sla.Standing.LATE:
+                    expected.add(late)
+                elif standing is sla.Standing.WARNING and late not in expected:
+                    expected.add(warning)
+            jobs.queue_clock_notices(session, life.snapshot, life.calendar, now())
+        assert {key for _, key in clock_rows(life.uow)} == expected, now()
+        passes += 1
+    kinds = [kind for kind, _ in clock_rows(life.uow)]
+    assert passes > 500 and kinds.count("clock.warning") >= 3 and kinds.count("clock.late") >= 3
 
 
 def test_a_clock_notice_whose_step_is_done_is_dropped(
