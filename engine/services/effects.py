@@ -21,7 +21,8 @@ from engine.config.regulation import RESULT_TEMPLATE
 from engine.rules import fold
 from engine.services.errors import InvalidInput
 from engine.sla import clocks
-from engine.store.models import Event, Extension, Rating, Reply, Report, Reporter
+from engine.store.models import Attachment, Event, Extension, Rating, Reply, Report, Reporter
+from engine.uploads import StoredFile, size_text
 from engine.workflow import ACTIONS, RATINGS, Clock, State, Transition
 
 if TYPE_CHECKING:
@@ -379,10 +380,26 @@ def published_result(
         "xung_ho": "Ông/Bà",
         "ten_nguoi_phan_anh": None if report.confidential or reporter is None else reporter.name,
         "noi_dung_tra_loi": report.approved_result or "",
-        "tep_dinh_kem": [],
+        "tep_dinh_kem": result_file_names(session, report),
     }
     source = life.snapshot.templates[RESULT_TEMPLATE].source
     return level, decision.rule, templates.render(source, context)
+
+
+FILE_KINDS_VI = {"photo": "ảnh", "document": "văn bản PDF"}
+
+
+def result_file_names(session: Session, report: Report) -> list[str]:
+    """The result's files as Phụ lục 2 names them: ``bien-ban.pdf (văn bản PDF, 120 KB)``."""
+    files = session.execute(
+        select(Attachment.filename, Attachment.kind, Attachment.size)
+        .where(Attachment.report_id == report.id, Attachment.stage == "result")
+        .order_by(Attachment.id)
+    ).all()
+    return [
+        f"{name} ({FILE_KINDS_VI.get(kind, kind)}, {size_text(size)})"
+        for name, kind, size in files
+    ]
 
 
 def publish(act: Act) -> Result:
