@@ -24,7 +24,7 @@ _MEDIA_SUFFIXES = (
 
 
 def accepted_sentence(limits: MediaLimits) -> tuple[str, str]:
-    """"Chỉ nhận ảnh JPEG, PNG và video MP4…": every kind the limits take, and only those."""
+    """ "Chỉ nhận ảnh JPEG, PNG và video MP4…": every kind the limits take, and only those."""
     vi, en = [], []
     for types, name_vi, name_en in (
         (limits.photo_types, "ảnh", "photos"),

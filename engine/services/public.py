@@ -287,9 +287,7 @@ def public_result_file(session: Session, attachment_id: int) -> Attachment:
     return found
 
 
-def reporter_result_file(
-    session: Session, code: str, token: str, attachment_id: int
-) -> Attachment:
+def reporter_result_file(session: Session, code: str, token: str, attachment_id: int) -> Attachment:
     """A result's file for the reporter holding the tracking token, once they have the answer."""
     report = _tracked(session, code, token)
     found = session.get(Attachment, attachment_id)
