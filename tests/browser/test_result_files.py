@@ -115,3 +115,17 @@ def test_an_officer_attaches_a_photo_and_a_pdf_and_the_citizen_sees_both(
     page.goto(f"{base_url}/theo-doi/{code}?t={submitted.tracking_token}")
     expect(page.locator("#report-agency")).to_contain_text("Sở Xây dựng")
     expect(page.locator("#result-files [data-testid=result-file]")).to_have_count(2)
+
+
+def test_the_portal_writes_a_chosen_photo_s_size_in_kb_or_mb(
+    phone: Page, base_url: str, tmp_path: Path
+) -> None:
+    small, large = tmp_path / "anh-nho.jpg", tmp_path / "anh-lon.jpg"
+    small.write_bytes(b"\xff" * 10 * 1024)  # only the size matters to the list, not the pixels
+    large.write_bytes(b"\xff" * (3 * 1024 * 1024 // 2))
+    phone.goto(f"{base_url}/gui-phan-anh")
+    phone.set_input_files("#files", [str(small), str(large)])
+    items = phone.locator("#files-list li")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_have_text("anh-nho.jpg (10 KB)")
+    expect(items.nth(1)).to_have_text("anh-lon.jpg (1,5 MB)")

@@ -283,3 +283,20 @@ def test_the_latest_results_show_when_they_were_published(desk: Desk) -> None:
     perform(desk.life, actor(LEADER), code, "publish")
     home = desk.client(None).get("/").get_data(as_text=True)
     assert inner_text(home, 'data-testid="result-date"') == "Công khai 24/04/2026 09:30"
+
+
+def test_files_posted_with_a_stale_version_are_not_attached(desk: Desk) -> None:
+    """The attachments and the event are one transaction: a refused proposal attaches nothing."""
+    code, _ = in_progress(desk)
+    before = counts(desk.life)
+    data: dict[str, Any] = {
+        "version": str(version_of(desk.life, code) - 1),
+        "result": RESULT,
+        "attachments": [(io.BytesIO(pdf()), "bien-ban.pdf")],
+    }
+    response = desk.client(OFFICER).post(
+        f"/ban-xu-ly/phan-anh/{code}/propose_result", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 409
+    assert counts(desk.life) == before and result_files(desk, code) == []
+    assert state_of(desk.life, code) is State.IN_PROGRESS
