@@ -1,4 +1,5 @@
-"""Accepting citizens' pictures and videos, whichever channel they come by (portal, API, e-mail).
+"""Accepting citizens' pictures and videos, whichever channel they come by (portal, API, e-mail),
+and the files an agency attaches to its result (photos after the work, the signed answer in PDF).
 
 Each file is checked from its content (:mod:`engine.media`); photos are re-encoded without any
 metadata before they are kept; everything is stored by the hash of what is kept, so storing the
@@ -17,8 +18,17 @@ from pathlib import Path
 
 from engine.config.snapshot import Bounds, PortalConfig
 from engine.media import MediaLimits, MediaRefused, prepare_batch, sha256_hex
+from engine.media.model import DOCUMENT_TYPES, human_size
 
-__all__ = ["IncomingFile", "MediaRefused", "MediaStore", "StoredFile", "accept", "limits_of"]
+__all__ = [
+    "IncomingFile",
+    "MediaRefused",
+    "MediaStore",
+    "StoredFile",
+    "accept",
+    "limits_of",
+    "result_limits_of",
+]
 
 
 @dataclass(frozen=True)
@@ -76,11 +86,34 @@ def limits_of(portal: PortalConfig) -> MediaLimits:
     )
 
 
+def result_limits_of(portal: PortalConfig) -> MediaLimits:
+    """The result's files: photos as the citizens' (and cleaned alike), PDFs, no videos.
+
+    No videos, because a video is kept as sent and never served publicly: it could not be shown
+    with the result it was attached to.
+    """
+    return MediaLimits(
+        max_files=portal.result_max_files,
+        max_photo_bytes=portal.max_photo_bytes,
+        max_pixels=portal.max_pixels,
+        video_types=(),
+        document_types=DOCUMENT_TYPES,
+        max_document_bytes=portal.result_max_document_bytes,
+        purpose="result",
+    )
+
+
 def accept(
-    files: Sequence[IncomingFile], portal: PortalConfig, store: MediaStore
+    files: Sequence[IncomingFile],
+    portal: PortalConfig,
+    store: MediaStore,
+    limits: MediaLimits | None = None,
 ) -> list[StoredFile]:
-    """Check and clean every file first (all or nothing, each photo decoded once), then store."""
-    prepared = prepare_batch([(f.data, f.filename) for f in files], limits_of(portal))
+    """Check and clean every file first (all or nothing, each photo decoded once), then store.
+
+    ``limits`` are the citizens' (:func:`limits_of`) unless given (:func:`result_limits_of`).
+    """
+    prepared = prepare_batch([(f.data, f.filename) for f in files], limits or limits_of(portal))
     stored = []
     for incoming, (found, cleaned) in zip(files, prepared, strict=True):
         if cleaned is not None:
@@ -118,3 +151,8 @@ def proposed_place(
 
 def _extension(content_type: str) -> str:
     return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(content_type, "bin")
+
+
+def size_text(size: int) -> str:
+    """A file's size as the pages write it: ``850 byte``, ``10 KB``, ``1,5 MB`` (decimal comma)."""
+    return human_size(size, "vi")

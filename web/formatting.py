@@ -10,6 +10,8 @@ from flask import Flask
 
 from engine import timefmt
 from engine.config.snapshot import Duration, Unit
+from engine.media.model import human_size
+from web.i18n import current_language
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 UNIT_WORDS = {Unit.MINUTE: "phút làm việc", Unit.HOUR: "giờ làm việc", Unit.DAY: "ngày làm việc"}
@@ -26,6 +28,11 @@ def when_vi(value: datetime | date) -> str:
     return timefmt.when_vi(value, VIETNAM)
 
 
+def size_text(size: int) -> str:
+    """A file's size in the page's language: ``10 KB``, ``1,5 MB`` (English: ``1.5 MB``)."""
+    return human_size(size, current_language())
+
+
 def weekday_vi(value: date) -> str:
     return WEEKDAY_NAMES[value.weekday()]
 
@@ -34,3 +41,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(duration_vi, "duration_vi")
     app.add_template_filter(when_vi, "when_vi")
     app.add_template_filter(weekday_vi, "weekday_vi")
+    app.add_template_filter(size_text, "size_text")

@@ -53,8 +53,10 @@ from engine.services.public import (
     Filters,
     Tracking,
     public_photo,
+    public_result_file,
     published_page,
     published_report,
+    reporter_result_file,
     tracking,
 )
 from engine.uploads import IncomingFile, MediaRefused, MediaStore, accept, proposed_place
@@ -398,6 +400,52 @@ def _media(attachment_id: int, *, thumbnail: bool) -> Response:
         relative = found.thumbnail_path if thumbnail else found.path
         content_type = "image/jpeg" if thumbnail else found.content_type
     return send_stored(relative, content_type, max_age=MEDIA_MAX_AGE)
+
+
+@portal.get("/tep-ket-qua/<id:attachment_id>")
+def result_file(attachment_id: int) -> Response:
+    """A published result's file: a photo shown, a PDF downloaded (never run in the page)."""
+    return _result_file(attachment_id, thumbnail=False)
+
+
+@portal.get("/tep-ket-qua/<id:attachment_id>/nho")
+def result_thumbnail(attachment_id: int) -> Response:
+    return _result_file(attachment_id, thumbnail=True)
+
+
+def _result_file(attachment_id: int, *, thumbnail: bool) -> Response:
+    with lifecycle().uow.read() as db:
+        found = public_result_file(db, attachment_id)
+        return _send_attachment(found, thumbnail=thumbnail)
+
+
+def _send_attachment(found: Any, *, thumbnail: bool, private: bool = False) -> Response:
+    if thumbnail and not found.thumbnail_path:
+        abort(404)
+    relative = found.thumbnail_path if thumbnail else found.path
+    content_type = "image/jpeg" if thumbnail else found.content_type
+    return send_stored(
+        relative, content_type, max_age=MEDIA_MAX_AGE, private=private, filename=found.filename
+    )
+
+
+@portal.get("/theo-doi/<code>/tep/<id:attachment_id>")
+def tracked_file(code: str, attachment_id: int) -> Response:
+    """A result's file for the reporter (a private answer's too, Đ10.2), with the tracking token."""
+    return _tracked_file(code, attachment_id, thumbnail=False)
+
+
+@portal.get("/theo-doi/<code>/tep/<id:attachment_id>/nho")
+def tracked_thumbnail(code: str, attachment_id: int) -> Response:
+    return _tracked_file(code, attachment_id, thumbnail=True)
+
+
+def _tracked_file(code: str, attachment_id: int, *, thumbnail: bool) -> Response:
+    token = request.args.get("t", "")
+    with lifecycle().uow.read() as db:
+        found = reporter_result_file(db, code, token, attachment_id)
+        response = _send_attachment(found, thumbnail=thumbnail, private=True)
+    return private(response)
 
 
 # -- helpers for the page's script -------------------------------------------------------------

@@ -170,6 +170,7 @@ def portal(data: dict[str, Any] | None) -> PortalConfig:
     defaults = PortalConfig()
     shown = data.get("map") or {}
     media = data.get("media") or {}
+    result_files = data.get("result_files") or {}
     megabyte = 1024 * 1024
     return PortalConfig(
         tile_url=shown.get("tile_url", defaults.tile_url),
@@ -181,6 +182,8 @@ def portal(data: dict[str, Any] | None) -> PortalConfig:
         max_photo_bytes=int(media.get("max_photo_mb", 10) * megabyte),
         max_video_bytes=int(media.get("max_video_mb", 50) * megabyte),
         max_pixels=int(media.get("max_megapixels", 24) * 1_000_000),
+        result_max_files=result_files.get("max_files", defaults.result_max_files),
+        result_max_document_bytes=int(result_files.get("max_document_mb", 20) * megabyte),
         content_max_chars=data.get("content_max_chars", defaults.content_max_chars),
         page_size=data.get("page_size", defaults.page_size),
     )

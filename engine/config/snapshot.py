@@ -287,7 +287,10 @@ class Bounds:
 
 @dataclass(frozen=True)
 class PortalConfig:
-    """The citizens' portal: the map, the province's bounds, upload limits and paging."""
+    """The citizens' portal: the map, the province's bounds, upload limits and paging.
+
+    The upload limits are the citizens' (``max_*``) and the agency's result files (``result_*``).
+    """
 
     tile_url: str = ""
     attribution: str = ""
@@ -298,6 +301,9 @@ class PortalConfig:
     max_photo_bytes: int = 10 * 1024 * 1024
     max_video_bytes: int = 50 * 1024 * 1024
     max_pixels: int = 24_000_000
+    #: The agency's files with its result (Đ8.B4): photos within the limits above, and PDFs.
+    result_max_files: int = 10
+    result_max_document_bytes: int = 20 * 1024 * 1024
     content_max_chars: int = 5000
     page_size: int = 20
 

@@ -22,10 +22,14 @@ EXTENSIONS: dict[str, str] = {
     "video/quicktime": ".mov",
     "video/webm": ".webm",
     "video/3gpp": ".3gp",
+    "application/pdf": ".pdf",
 }
 
 BASE_PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm", "video/3gpp")
+#: Documents an agency attaches to its result (the signed answer, a record of the work): PDF only,
+#: the format official documents are signed and exchanged in.
+DOCUMENT_TYPES = ("application/pdf",)
 
 
 def pillow_heic_format() -> str | None:
@@ -48,7 +52,11 @@ def default_photo_types() -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class MediaLimits:
-    """What a report's attachments may be. Sizes are bytes of the upload as sent."""
+    """What a batch of attachments may be. Sizes are bytes of the upload as sent.
+
+    ``purpose`` says whose batch it is, for the refusals' wording: ``report`` (the citizen's
+    pictures and videos) or ``result`` (the agency's "after" photos and documents, Đ8.B4).
+    """
 
     max_files: int = 6
     max_photo_bytes: int = 10 * MB
@@ -61,6 +69,10 @@ class MediaLimits:
     thumbnail_side: int = 320
     photo_types: tuple[str, ...] = field(default_factory=default_photo_types)
     video_types: tuple[str, ...] = VIDEO_TYPES
+    #: Documents taken (none for a citizen's report), and the size each may be.
+    document_types: tuple[str, ...] = ()
+    max_document_bytes: int = 20 * MB
+    purpose: Literal["report", "result"] = "report"
 
 
 @dataclass(frozen=True)
@@ -72,11 +84,11 @@ class Inspected:
     (None for a video). ``gps`` is ``(latitude, longitude)`` in decimal degrees, south and west
     negative, or None. ``taken_at`` is the EXIF capture time (DateTimeOriginal, else
     DateTimeDigitized) as a *naive* datetime: the camera's wall clock, zone unknown — for Vietnam
-    usually UTC+7, but nothing in the file guarantees it. Videos have neither: their metadata is
-    not read. ``filename`` is the name as shown in messages (see ``display_name``).
+    usually UTC+7, but nothing in the file guarantees it. Videos and documents have neither: their
+    metadata is not read. ``filename`` is the name as shown in messages (see ``display_name``).
     """
 
-    kind: Literal["photo", "video"]
+    kind: Literal["photo", "video", "document"]
     content_type: str
     extension: str
     size: int

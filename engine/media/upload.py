@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .checks import classify, damaged
+from .document import check_pdf
 from .model import EXTENSIONS, CleanedPhoto, Inspected, MediaLimits, MediaRefused, display_name
 from .photo import OpenedPhoto, cleaned, open_photo
 from .sniff import Sniffed
@@ -36,6 +37,18 @@ def _inspected(
     name = display_name(filename)
     found = classify(data, name, limits)
     content_type = found.content_type or ""
+    if content_type in limits.document_types:
+        reason = check_pdf(data)
+        if reason is not None:
+            raise damaged(name, found, *reason)
+        document = Inspected(
+            kind="document",
+            content_type=content_type,
+            extension=EXTENSIONS[content_type],
+            size=len(data),
+            filename=name,
+        )
+        return document, found, None
     if found.kind == "video":
         reason = check_video(data, content_type)
         if reason is not None:
@@ -65,6 +78,15 @@ def _inspected(
 
 def _count(files: Sequence[object], limits: MediaLimits) -> None:
     """More than ``max_files`` is refused before any file is opened."""
+    if len(files) > limits.max_files and limits.purpose == "result":
+        raise MediaRefused(
+            f"Kết quả xử lý chỉ được đính kèm tối đa {limits.max_files} tệp; "
+            f"đã chọn {len(files)} tệp.",
+            f"A result may have at most {limits.max_files} attached files; "
+            f"{len(files)} were chosen.",
+            "",
+            "too_many_files",
+        )
     if len(files) > limits.max_files:
         raise MediaRefused(
             f"Mỗi phản ánh chỉ được gửi tối đa {limits.max_files} tệp ảnh/video; "

@@ -21,7 +21,8 @@ from engine.config.regulation import RESULT_TEMPLATE
 from engine.rules import fold
 from engine.services.errors import InvalidInput
 from engine.sla import clocks
-from engine.store.models import Event, Extension, Rating, Reply, Report, Reporter
+from engine.store.models import Attachment, Event, Extension, Rating, Reply, Report, Reporter
+from engine.uploads import StoredFile, size_text
 from engine.workflow import ACTIONS, RATINGS, Clock, State, Transition
 
 if TYPE_CHECKING:
@@ -329,14 +330,44 @@ def propose_result(act: Act) -> Result:
 
     The extra fields are checked like every channel's (:func:`engine.sector_fields.validated`); a
     required one left empty refuses the proposal. A new proposal replaces the earlier answers.
+
+    ``attachments`` are the result's files, already checked, cleaned and stored
+    (:func:`engine.uploads.accept` with :func:`engine.uploads.result_limits_of`): each becomes an
+    attachment of stage ``result`` in this transaction, and the event records what each was. They
+    are added to those of an earlier proposal (returned by the leader): the files stay with the
+    report's result. Plain names (the API's references to documents kept elsewhere) are recorded
+    as they were sent.
     """
     sector = act.life.snapshot.sectors.get(act.report.sector or "")
     extra = sector_fields.validated(sector, act.inputs.get("extra"), "result")
     act.report.proposed_result = str(act.inputs["result"]).strip()
     act.report.result_extra = extra or None
+    sent = list(act.inputs.get("attachments") or ())
+    files = [f for f in sent if isinstance(f, StoredFile)]
+    named = [str(f) for f in sent if not isinstance(f, StoredFile)]
+    for stored in files:
+        act.session.add(
+            Attachment(
+                report=act.report,
+                report_id=act.report.id,
+                stage="result",
+                kind=stored.kind,
+                filename=stored.filename,
+                content_type=stored.content_type,
+                size=stored.size,
+                sha256=stored.sha256,
+                path=stored.path,
+                thumbnail_path=stored.thumbnail_path,
+                created_at=act.at,
+            )
+        )
+    recorded = [
+        {"filename": f.filename, "kind": f.kind, "size": f.size, "sha256": f.sha256} for f in files
+    ]
     return act.row.target, {
         "result": act.report.proposed_result,
-        "attachments": act.inputs.get("attachments"),
+        "attachments": named or None,
+        "files": recorded or None,
         "extra": extra or None,
     }
 
@@ -379,10 +410,25 @@ def published_result(
         "xung_ho": "Ông/Bà",
         "ten_nguoi_phan_anh": None if report.confidential or reporter is None else reporter.name,
         "noi_dung_tra_loi": report.approved_result or "",
-        "tep_dinh_kem": [],
+        "tep_dinh_kem": result_file_names(session, report),
     }
     source = life.snapshot.templates[RESULT_TEMPLATE].source
     return level, decision.rule, templates.render(source, context)
+
+
+FILE_KINDS_VI = {"photo": "ảnh", "document": "văn bản PDF"}
+
+
+def result_file_names(session: Session, report: Report) -> list[str]:
+    """The result's files as Phụ lục 2 names them: ``bien-ban.pdf (văn bản PDF, 120 KB)``."""
+    files = session.execute(
+        select(Attachment.filename, Attachment.kind, Attachment.size)
+        .where(Attachment.report_id == report.id, Attachment.stage == "result")
+        .order_by(Attachment.id)
+    ).all()
+    return [
+        f"{name} ({FILE_KINDS_VI.get(kind, kind)}, {size_text(size)})" for name, kind, size in files
+    ]
 
 
 def publish(act: Act) -> Result:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -45,6 +45,16 @@ class Photo:
 
 
 @dataclass(frozen=True)
+class ResultFile:
+    """A file the agency attached to its result (Đ8.B4): an "after" photo or a PDF document."""
+
+    id: int
+    kind: str
+    filename: str
+    size: int
+
+
+@dataclass(frozen=True)
 class PublicReport:
     code: str
     sector: str | None
@@ -61,6 +71,8 @@ class PublicReport:
     photos: tuple[Photo, ...]
     #: The sector's extra fields: the report's answers, then the result's (public ones only).
     details: tuple[Detail, ...] = ()
+    #: The result's files; read for one report's page only, not for the lists.
+    result_files: tuple[ResultFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,7 +251,54 @@ def published_report(session: Session, snapshot: Snapshot, code: str) -> PublicR
             f"Không có kết quả công khai nào mã {code}.",
             f"No published result has the code {code}.",
         )
-    return _public(row, snapshot, _photos(session, [row.id]))
+    found = _public(row, snapshot, _photos(session, [row.id]))
+    return replace(found, result_files=_result_files(session, row.id))
+
+
+def _result_files(session: Session, report_id: int) -> tuple[ResultFile, ...]:
+    rows = session.execute(
+        select(Attachment.id, Attachment.kind, Attachment.filename, Attachment.size)
+        .where(Attachment.report_id == report_id, Attachment.stage == "result")
+        .order_by(Attachment.id)
+    ).all()
+    return tuple(ResultFile(*row) for row in rows)
+
+
+def public_result_file(session: Session, attachment_id: int) -> Attachment:
+    """A result's file that may be served publicly: the result is published (Đ10.1).
+
+    The same condition as the published list's: a report the visibility rules answered privately
+    (Đ10.2) or restricted (Đ10.3) is never in state ``published``, so its files are never served
+    here; they are the reporter's alone (:func:`reporter_result_file`) or no one's outside the desk.
+    """
+    found = session.scalars(
+        select(Attachment)
+        .join(Report)
+        .where(
+            Attachment.id == attachment_id,
+            Attachment.stage == "result",
+            Attachment.kind.in_(("photo", "document")),
+            Report.state == State.PUBLISHED,
+            Report.confidential.is_(False),
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotFound("Không có tệp này.", "There is no such file.")
+    return found
+
+
+def reporter_result_file(session: Session, code: str, token: str, attachment_id: int) -> Attachment:
+    """A result's file for the reporter holding the tracking token, once they have the answer."""
+    report = _tracked(session, code, token)
+    found = session.get(Attachment, attachment_id)
+    if (
+        found is None
+        or found.report_id != report.id
+        or found.stage != "result"
+        or State(report.state) not in ANSWERED
+    ):
+        raise NotFound("Không có tệp này.", "There is no such file.")
+    return found
 
 
 def public_photo(session: Session, attachment_id: int) -> Attachment:
@@ -356,6 +415,11 @@ class Tracking:
     photos: tuple[Photo, ...]
     #: The reporter's own answers to the sector's extra fields; the result's once answered.
     details: tuple[Detail, ...] = ()
+    #: The agency handling the report (and its unit, when one was assigned), once forwarded.
+    agency_name: str | None = None
+    unit_name: str | None = None
+    #: The result's files, once the reporter has the answer.
+    result_files: tuple[ResultFile, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -368,16 +432,7 @@ class Tracking:
 
 def tracking(session: Session, snapshot: Snapshot, code: str, token: str) -> Tracking:
     """The reporter's view of their report, opened with the secret token they were given."""
-    from engine.services.lifecycle import token_hash
-
-    report = session.scalars(select(Report).where(Report.code == code)).one_or_none()
-    if report is None:
-        raise NotFound(f"Không có phản ánh mã {code}.", f"There is no report {code}.")
-    if not secrets.compare_digest(token_hash(token), report.tracking_token_hash):
-        raise Forbidden(
-            "Đường dẫn theo dõi không đúng hoặc đã bị sửa.",
-            "The tracking link is not valid for this report.",
-        )
+    report = _tracked(session, code, token)
     events = session.scalars(
         select(Event).where(Event.report_id == report.id).order_by(Event.seq)
     ).all()
@@ -398,6 +453,8 @@ def tracking(session: Session, snapshot: Snapshot, code: str, token: str) -> Tra
     ).all()
     sector = snapshot.sectors.get(report.sector or "")
     area = snapshot.areas.get(report.area or "")
+    agency = snapshot.agencies.get(report.agency or "")
+    unit = snapshot.agencies.get(report.unit or "")
     state = State(report.state)
     return Tracking(
         code=report.code or code,
@@ -417,4 +474,22 @@ def tracking(session: Session, snapshot: Snapshot, code: str, token: str) -> Tra
         replies=tuple((at, text) for at, text in replies),
         photos=_photos(session, [report.id]).get(report.id, ()),
         details=_details(snapshot, report, public_only=False, with_result=state in ANSWERED),
+        agency_name=agency.name if agency else report.agency,
+        unit_name=unit.name if unit else report.unit,
+        result_files=_result_files(session, report.id) if state in ANSWERED else (),
     )
+
+
+def _tracked(session: Session, code: str, token: str) -> Report:
+    """The report ``code``, if ``token`` is its tracking token (404 / 403 otherwise)."""
+    from engine.services.lifecycle import token_hash
+
+    report = session.scalars(select(Report).where(Report.code == code)).one_or_none()
+    if report is None:
+        raise NotFound(f"Không có phản ánh mã {code}.", f"There is no report {code}.")
+    if not secrets.compare_digest(token_hash(token), report.tracking_token_hash):
+        raise Forbidden(
+            "Đường dẫn theo dõi không đúng hoặc đã bị sửa.",
+            "The tracking link is not valid for this report.",
+        )
+    return report

@@ -830,6 +830,7 @@ class Media:
     kind: str
     filename: str
     has_thumbnail: bool
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -898,7 +899,7 @@ def report_view(
     told = story(session, code, life.calendar, snap.sla.warning_threshold, now)
     row = _rows(session, life, select(*_ROW_COLUMNS).where(Report.id == report.id), now)[0]
     media = tuple(
-        Media(a.id, a.stage, a.kind, a.filename, bool(a.thumbnail_path))
+        Media(a.id, a.stage, a.kind, a.filename, bool(a.thumbnail_path), a.size)
         for a in session.execute(
             select(
                 Attachment.id,
@@ -906,6 +907,7 @@ def report_view(
                 Attachment.kind,
                 Attachment.filename,
                 Attachment.thumbnail_path,
+                Attachment.size,
             )
             .where(Attachment.report_id == report.id)
             .order_by(Attachment.id)

@@ -21,6 +21,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -36,6 +37,15 @@ from engine.rules.facts import fold
 from engine.sector_fields import Detail, InvalidExtra, details
 from engine.services import disclosure, keyset, queues
 from engine.services.errors import Conflict, DomainError, Forbidden, InvalidInput, WrongState
+from engine.uploads import (
+    IncomingFile,
+    MediaRefused,
+    MediaStore,
+    StoredFile,
+    accept,
+    result_limits_of,
+    size_text,
+)
 from engine.workflow import ACTIONS, RATINGS, STATE_LABELS_VI, Role, State
 from web.auth import current_staff, staff_required
 from web.desk import widgets
@@ -88,6 +98,8 @@ DATA_LABELS = {
     "text": "Nội dung",
     "rating": "Đánh giá",
     "previous": "Đánh giá trước",
+    "files": "Tệp đính kèm",
+    "attachments": "Tệp đính kèm (tên)",
 }
 VISIBILITY_WORDS = {
     "public": "công khai",
@@ -135,6 +147,7 @@ def _frame() -> dict[str, Any]:
         "standing_label": lambda s: queues.STANDING_LABELS.get(queues.Standing(s), s),
         "rating_label": lambda r: RATINGS.get(r or "", r),
         "sector_details": sector_details,
+        "size_text": size_text,
     }
 
 
@@ -201,6 +214,10 @@ def event_facts(data: dict[str, Any] | None) -> list[tuple[str, str]]:
             text = VISIBILITY_WORDS.get(value, value)
         elif key in ("rating", "previous"):
             text = RATINGS.get(value, value)
+        elif key == "files":
+            text = ", ".join(f"{f['filename']} ({size_text(f['size'])})" for f in value)
+        elif key == "attachments":
+            text = ", ".join(map(str, value))
         else:
             text = str(value)
         facts.append((DATA_LABELS[key], text))
@@ -384,6 +401,14 @@ def act(code: str, action: str) -> Response:
         return _report_page(code, 422, failed=failed, extra_form=extra)
     if extra is not None:
         parsed.inputs["extra"] = extra.values()
+    if "attachments" in row.accepts:
+        try:
+            stored = _result_files()
+        except MediaRefused as refused:
+            errors = {"attachments": refused.message_vi + " Chưa có gì được ghi."}
+            return _report_page(code, 422, failed=(action, parsed.posted, errors, None))
+        if stored:
+            parsed.inputs["attachments"] = stored
     try:
         outcome = life.perform(
             staff.actor, code, action, version=version, note=parsed.note, **parsed.inputs
@@ -418,6 +443,20 @@ def act(code: str, action: str) -> Response:
         )
     flash(f"Đã thực hiện: {row.label_vi}. Tình trạng: {STATE_LABELS_VI[outcome.state]}.", "ok")
     return redirect(url_for(".report", code=code), 303)
+
+
+def _result_files() -> tuple[StoredFile, ...]:
+    """The result's files posted with the form: all checked and cleaned first, then stored.
+
+    A refusal (a type not taken, too large, damaged, too many) stores none of them.
+    """
+    posted = [f for f in request.files.getlist("attachments") if f.filename]
+    if not posted:
+        return ()
+    incoming = [IncomingFile(f.read(), f.filename or "", f.mimetype) for f in posted]
+    portal = snapshot().portal
+    store = MediaStore(current_app.config["MEDIA_ROOT"])
+    return tuple(accept(incoming, portal, store, result_limits_of(portal)))
 
 
 @desk.post("/phan-anh/<code>/cong-bo-thong-tin")
@@ -514,4 +553,7 @@ def _media(attachment_id: int, *, thumbnail: bool) -> Response:
         found = queues.media_of(db, life, staff.actor, attachment_id)
         relative = found.thumbnail_path if thumbnail else found.path
         content_type = "image/jpeg" if thumbnail else found.content_type
-    return send_stored(relative, content_type, max_age=MEDIA_MAX_AGE, private=True)
+        filename = found.filename
+    return send_stored(
+        relative, content_type, max_age=MEDIA_MAX_AGE, private=True, filename=filename
+    )

@@ -24,10 +24,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.config.snapshot import Snapshot
+from engine.media.model import human_size
 from engine.rules import RulesEngine
 from engine.rules.facts import fold
 from engine.services.public import NOTES_FOR_REPORTER
 from engine.services.queues import STAFF_ROLES, ReportView, sub_units
+from engine.uploads import result_limits_of
 from engine.workflow import TABLE, State, Transition
 from engine.workflow.table import FIELDS
 from web.formatting import when_vi
@@ -47,7 +49,6 @@ NOT_ON_DESK: Mapping[str, str] = MappingProxyType(
     {
         "rating": "chỉ người phản ánh đánh giá kết quả (Đ11.2)",
         "text": "chỉ người phản ánh gửi phản hồi, bổ sung (Đ5.3, Đ11.1)",
-        "attachments": "tệp kết quả chưa tải lên được từ bàn xử lý",
         "extra": "các trường riêng của lĩnh vực, sinh từ cấu hình (sectors[].fields) thành từng ô",
     }
 )
@@ -83,6 +84,8 @@ class Widget:
     error: str | None = None
     maxlength: int | None = None
     placeholder: str | None = None
+    #: The file types a ``files`` input offers to choose (its ``accept`` attribute).
+    accept: str = ""
 
     @property
     def groups(self) -> list[tuple[str | None, list[Option]]]:
@@ -105,6 +108,10 @@ class ActionForm:
     @property
     def action(self) -> str:
         return self.row.action
+
+    @property
+    def takes_files(self) -> bool:
+        return any(w.kind == "files" for w in self.widgets)
 
 
 @dataclass(frozen=True)
@@ -302,6 +309,29 @@ def _result(ctx: Context, row: Transition, required: bool) -> Widget:
     )
 
 
+def _attachments(ctx: Context, row: Transition, required: bool) -> Widget:
+    """The result's files (Đ8.B4): photos after the work and the signed answer in PDF."""
+    limits = result_limits_of(ctx.snapshot.portal)
+    photos = human_size(limits.max_photo_bytes, "vi")
+    documents = human_size(limits.max_document_bytes, "vi")
+    kept = [m for m in ctx.view.media if m.stage == "result"]
+    hints = [
+        f"Ảnh sau xử lý (JPEG, PNG, WebP; mỗi ảnh tối đa {photos}, được xóa thông tin ẩn như ảnh "
+        f"của người dân) và văn bản PDF (mỗi tệp tối đa {documents}); tối đa {limits.max_files} "
+        "tệp. Tên tệp được ghi vào mẫu Phụ lục 2; kết quả công khai thì tệp cũng công khai."
+    ]
+    if kept:
+        hints.append(f"Đã đính kèm {len(kept)} tệp; tệp chọn thêm được đính kèm cùng.")
+    return Widget(
+        "attachments",
+        "files",
+        "Tệp đính kèm kết quả",
+        required,
+        hint=" ".join(hints),
+        accept=",".join((*limits.photo_types, *limits.document_types)),
+    )
+
+
 def _committee(ctx: Context, row: Transition, required: bool) -> Widget:
     return Widget(
         "committee",
@@ -322,6 +352,7 @@ WIDGETS: Mapping[str, Builder] = MappingProxyType(
         "unit": _unit,
         "due": _due,
         "result": _result,
+        "attachments": _attachments,
         "committee": _committee,
     }
 )
@@ -405,6 +436,7 @@ LABELS = {
     "due": "thời hạn mới",
     "result": "kết quả xử lý",
     "committee": "báo cáo UBND tỉnh",
+    "attachments": "tệp đính kèm",
 }
 
 
@@ -425,6 +457,8 @@ def parse(row: Transition, form: Mapping[str, str], zone: ZoneInfo) -> Parsed:
         parsed.posted[name] = raw
         if name == "committee":
             parsed.inputs[name] = True if raw in ("y", "on", "1", "true") else None
+            continue
+        if name == "attachments":  # files: read, checked and stored by the view
             continue
         if not raw:
             if required:

@@ -176,6 +176,15 @@
   }
 
   /* -- the chosen files --------------------------------------------------------------------- */
+  /* A size as the server writes it (engine.media.model.human_size): 850 byte, 10 KB, 1,5 MB. */
+  function sizeText(bytes) {
+    var vi = (document.documentElement.lang || "vi").slice(0, 2) !== "en", text;
+    if (bytes < 1024) { return bytes + (vi ? " byte" : " bytes"); }
+    text = bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : (bytes / 1024).toFixed(1) + " KB";
+    text = text.replace(".0 ", " ");
+    return vi ? text.replace(".", ",") : text;
+  }
+
   function files() {
     var inputs = [byId("camera"), byId("files")].filter(Boolean), list = byId("files-list");
     if (!inputs.length || !list) { return; }
@@ -187,7 +196,7 @@
         Array.prototype.forEach.call(input.files || [], function (f) {
           count += 1;
           var item = document.createElement("li");
-          item.textContent = f.name + " (" + (f.size / 1048576).toFixed(1) + " MB)";
+          item.textContent = f.name + " (" + sizeText(f.size) + ")";
           list.appendChild(item);
         });
       });
