@@ -129,3 +129,13 @@ def test_guesses_at_one_code_are_limited_from_every_address(strict_app: Flask) -
     )
     assert other.status_code == 404  # another code is not held up
     limiter.reset()
+
+
+def test_a_dead_link_points_to_the_lookup(client: FlaskClient) -> None:
+    code, old = send_report(client, email="")
+    post(client, "/tra-cuu", {"code": code, "phone": PHONE})
+    response = client.get(f"/theo-doi/{code}?t={old}")
+    assert response.status_code == 403
+    html = response.get_data(as_text=True)
+    assert 'id="error-lookup" href="/tra-cuu"' in html
+    assert "đã được cấp lại" in text_of(html)
