@@ -34,6 +34,8 @@ DESCRIPTIONS: dict[str, str] = {
     MAIL + "reporter.needs_info.j2": "Thư đề nghị người phản ánh bổ sung thông tin (Đ5.3, Đ6).",
     MAIL + "reporter.result.j2": "Thư báo người phản ánh kết quả xử lý: công khai hoặc trả lời "
     "riêng khi yêu cầu giữ bí mật (Đ10.1, Đ10.2).",
+    MAIL + "reporter.new_link.j2": "Thư gửi đường dẫn theo dõi mới khi người phản ánh tra cứu "
+    "phản ánh bằng mã và số điện thoại.",
     MAIL + "reporter.mail_refused.j2": "Thư trả lời khi thư gửi đến hộp thư phản ánh không thành "
     "phản ánh được (kênh thư điện tử).",
     MAIL + "agency.forwarded.j2": "Thư báo cơ quan xử lý có phản ánh mới được chuyển đến "

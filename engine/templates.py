@@ -172,6 +172,8 @@ _REPORT_BARE: Mapping[str, Any] = {
     "dia_diem": "",
     "duong_dan_ket_qua": "",
 }
+#: A reporter's private tracking link (the token is an example).
+_TRACKING = "https://phananh.vinhlong.gov.vn/theo-doi/PA-2026-000123?t=Xb3kP0q9yZr2LmN8aWc4dE7f"
 _CLOCK: Mapping[str, Any] = {
     "co_quan": "Sở Xây dựng",
     "buoc": "Xử lý phản ánh",
@@ -198,8 +200,12 @@ def _variants(*samples: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
 MAIL_SAMPLES: Mapping[str, tuple[Mapping[str, Any], ...]] = MappingProxyType(
     {
         "reporter.received.j2": _variants(
-            {**_REPORT, "ten_nguoi_phan_anh": "Nguyễn Văn An"},
-            {**_REPORT_BARE, "ten_nguoi_phan_anh": ""},
+            {**_REPORT, "ten_nguoi_phan_anh": "Nguyễn Văn An", "duong_dan_theo_doi": _TRACKING},
+            {**_REPORT_BARE, "ten_nguoi_phan_anh": "", "duong_dan_theo_doi": ""},
+        ),
+        "reporter.new_link.j2": _variants(
+            {**_REPORT, "ten_nguoi_phan_anh": "Nguyễn Văn An", "duong_dan_theo_doi": _TRACKING},
+            {**_REPORT_BARE, "ten_nguoi_phan_anh": "", "duong_dan_theo_doi": _TRACKING},
         ),
         "reporter.needs_info.j2": _variants(
             {

@@ -20,6 +20,8 @@ from limits.strategies import FixedWindowRateLimiter
 
 #: How often one client may send a report, a reply or a rating.
 PUBLIC_POST = "20 per hour; 5 per minute"
+#: How often one report's code may be looked up with a phone number, from all addresses together.
+LOOKUP_PER_CODE = "10 per hour"
 #: How often one partner's system, by its API key and from any address, may send a report.
 API_KEY_POST = "60 per minute; 1000 per hour"
 

@@ -7,6 +7,8 @@ Pages (Vietnamese slugs):
 ``/da-gui/<code>``            after submitting: the code and the private tracking link
 ``/theo-doi/<code>?t=…``      the reporter's own view; its reply, rating and addition forms POST
                               to ``/theo-doi/<code>/phan-hoi``, ``/danh-gia`` and ``/bo-sung``
+``/tra-cuu``                  a lost link: the report's code and phone give a new one (POST,
+                              rate-limited per client and per code)
 ``/ket-qua``                  published results, filtered (``linh-vuc``, ``xa``, ``tu``, ``den``,
                               ``q``) and paged: ``trang`` numbers the pages of the first
                               1 000 results, ``sau`` (a position) pages beyond, by keyset
@@ -46,7 +48,7 @@ from flask_wtf.csrf import CSRFError
 
 from engine.rules.facts import fold
 from engine.sector_fields import InvalidExtra
-from engine.services.errors import Conflict, DomainError, InvalidInput, WrongState
+from engine.services.errors import Conflict, DomainError, InvalidInput, NotFound, WrongState
 from engine.services.keyset import BadCursor
 from engine.services.lifecycle import Actor, NewReport, Submitted
 from engine.services.public import (
@@ -59,12 +61,13 @@ from engine.services.public import (
     reporter_result_file,
     tracking,
 )
+from engine.services.recovery import recover
 from engine.uploads import IncomingFile, MediaRefused, MediaStore, accept, proposed_place
 from engine.workflow import RATINGS, Role
 from web import i18n
-from web.limits import PUBLIC_POST, limiter
+from web.limits import LOOKUP_PER_CODE, PUBLIC_POST, limiter
 from web.media import send_stored
-from web.portal_forms import AdditionForm, RatingForm, ReplyForm, ReportForm
+from web.portal_forms import AdditionForm, LookupForm, RatingForm, ReplyForm, ReportForm
 from web.routing import page_number
 from web.runtime import lifecycle, snapshot
 from web.security import page_headers
@@ -313,6 +316,43 @@ def rate(code: str) -> Response:
 def provide_info(code: str) -> Response:
     form = AdditionForm()
     return _act(code, "provide_info", form, "text", text=form.text.data)
+
+
+# -- a lost link -------------------------------------------------------------------------------
+
+
+def _lookup_key() -> str:
+    """Attempts on one report's code, from any address: guessing a phone number from many
+    addresses at once meets this limit too."""
+    return "tra-cuu:" + (request.form.get("code") or "").strip().upper()[:30]
+
+
+@portal.route("/tra-cuu", methods=["GET", "POST"])
+@limiter.limit(PUBLIC_POST, methods=["POST"])
+@limiter.limit(LOOKUP_PER_CODE, methods=["POST"], key_func=_lookup_key)
+def lookup() -> Response:
+    """Find one's report by its code and phone (:mod:`engine.services.recovery`).
+
+    A wrong pair and a code that does not exist get the same page, the same status and the same
+    words. A match opens the tracking page with a new link, or — when the report gave an e-mail
+    address — says the new link was mailed there.
+    """
+    form = LookupForm()
+    status, problem, mailed = 200, None, None
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                found = recover(lifecycle(), form.code.data, form.phone.data)
+            except NotFound as missing:
+                status, problem = 404, message_of(missing)
+            else:
+                if found.token is not None:
+                    target = url_for(".track", code=found.code, t=found.token)
+                    return private(redirect(target, 303))
+                status, mailed = 200, found.code
+    html, status = page("portal/lookup.html", status, form=form, problem=problem, mailed=mailed)
+    return private(current_app.make_response((html, status)))
 
 
 # -- published results -------------------------------------------------------------------------

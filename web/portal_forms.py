@@ -250,6 +250,21 @@ class ReportForm(FlaskForm):
         return sum(len(f.errors) for f in self) + extra
 
 
+class LookupForm(FlaskForm):
+    """A reporter who lost the private link: the report's code and the phone it was sent with."""
+
+    code = StringField(
+        _l("Mã phản ánh"),
+        [DataRequired(_l("Vui lòng nhập mã phản ánh.")), Length(max=30)],
+        render_kw={"maxlength": 30, "placeholder": "PA-2026-000123", "autocomplete": "off"},
+    )
+    phone = StringField(
+        _l("Số điện thoại đã ghi khi gửi"),
+        [DataRequired(_l("Vui lòng nhập số điện thoại.")), Length(max=30)],
+        render_kw={"maxlength": 30, "inputmode": "tel", "autocomplete": "tel"},
+    )
+
+
 class TokenForm(FlaskForm):
     """What every reporter's action carries: the private token and the version they saw."""
 

@@ -37,13 +37,17 @@ class FetchResult:
 
     seen: int = 0
     reports: list[str] = field(default_factory=list)
+    #: Codes of the reports that an answer by mail landed on.
+    replies: list[str] = field(default_factory=list)
     duplicates: int = 0
     failed: int = 0
     not_stored: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
-            f"{self.seen} thư mới: {len(self.reports)} phản ánh, {self.duplicates} thư trùng, "
+            f"{self.seen} thư mới: {len(self.reports)} phản ánh, "
+            + (f"{len(self.replies)} thư trả lời phản ánh đã có, " if self.replies else "")
+            + f"{self.duplicates} thư trùng, "
             f"{self.failed} thư không tạo được phản ánh (lưu lại cho IOC), "
             f"{len(self.not_stored)} thư chưa lưu được (sẽ thử lại)"
         )
@@ -79,6 +83,8 @@ def fetch(
             log.warning("IMAP %s UID %s: stored but not marked seen: %s", folder, uid, data)
         if outcome.status == "report" and outcome.code:
             result.reports.append(outcome.code)
+        elif outcome.status == "reply" and outcome.code:
+            result.replies.append(outcome.code)
         elif outcome.status == "duplicate":
             result.duplicates += 1
         else:

@@ -18,6 +18,11 @@
    never exists without its message being marked, which is what makes a second delivery of the
    same message (same Message-ID, or the same bytes when there is none) a no-op.
 
+A message that answers one of our mails, from the address its report was sent with, is not a new
+report: it becomes the reporter's ``provide_info`` or ``reply`` on that report
+(:mod:`engine.mail.replies`), and the inbound row is marked ``status="reply"`` with the report's id
+in that use case's transaction, the same way.
+
 A message that cannot become a report (unreadable, no content, no place, a refused attachment)
 stays ``failed`` with the reason in Vietnamese for IOC staff, and when there is a sender to answer
 (not a robot: an out-of-office reply or a bounce is kept but never answered, RFC 3834),
@@ -45,13 +50,15 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.mail import replies
 from engine.mail.extract import extract
 from engine.mail.parse import Envelope, ParsedMail, Unparseable, clean_text, parse, peek
 from engine.services.errors import DomainError
-from engine.services.lifecycle import Lifecycle, NewReport, Submitted
+from engine.services.lifecycle import Actor, Lifecycle, NewReport, Submitted
 from engine.store.db import UnitOfWork
 from engine.store.models import InboundMessage, OutboxMessage, Report
 from engine.uploads import IncomingFile, MediaRefused, MediaStore, accept, proposed_place
+from engine.workflow import Role
 
 __all__ = ["CHANNEL", "PROCESSING", "InboundResult", "NotStored", "receive"]
 
@@ -61,6 +68,10 @@ CHANNEL = "email"
 #: The error of a stored message not yet processed; if it stays, processing died half-way.
 PROCESSING = "đang xử lý"
 REFUSED_KIND = "reporter.mail_refused"
+#: An inbound row's status once it is on a report: a new one, or an answer on its report.
+DONE = ("report", "reply")
+#: How the record names a reporter answering by mail (the identity stays in ``reporters``).
+MAIL_REPORTER = Actor("người phản ánh", Role.REPORTER)
 #: How a refusal tells the sender to write again.
 HOW_TO_WRITE = (
     "Vui lòng gửi lại thư, ghi rõ nội dung phản ánh và các dòng: "
@@ -88,10 +99,11 @@ class _FromRobot(Exception):
 
 @dataclass(frozen=True)
 class InboundResult:
-    """What became of a message: ``report`` (new), ``duplicate`` (seen before) or ``failed``."""
+    """What became of a message: ``report`` (new), ``reply`` (an answer on the report ``code``),
+    ``duplicate`` (seen before) or ``failed``."""
 
     inbound_id: int
-    status: Literal["report", "duplicate", "failed"]
+    status: Literal["report", "reply", "duplicate", "failed"]
     code: str | None = None
     state: str | None = None
     error: str | None = None
@@ -105,7 +117,7 @@ def receive(raw: bytes, life: Lifecycle, store: MediaStore) -> InboundResult:
         if isinstance(stored, InboundResult):
             return stored
         try:
-            submitted = _make_report(raw, stored, life, store)
+            made = _make_report(raw, stored, life, store)
         except (Unparseable, MediaRefused, DomainError) as exc:
             return _refuse(life, stored, envelope, exc.message_vi, answer=True)
         except _FromRobot as exc:
@@ -114,7 +126,9 @@ def receive(raw: bytes, life: Lifecycle, store: MediaStore) -> InboundResult:
             log.exception("inbound message %s: processing failed", stored)
             reason = f"Lỗi hệ thống khi tạo phản ánh ({type(exc).__name__}); thư được giữ lại."
             return _refuse(life, stored, envelope, reason, answer=False)
-        return InboundResult(stored, "report", submitted.code, str(submitted.state))
+        if isinstance(made, Answered):
+            return InboundResult(stored, "reply", made.code, str(made.state))
+        return InboundResult(stored, "report", made.code, str(made.state))
 
 
 # -- 1. store --------------------------------------------------------------------------------------
@@ -132,7 +146,7 @@ def _store(raw: bytes, envelope: Envelope, life: Lifecycle) -> int | InboundResu
                 .where(InboundMessage.message_id == envelope.key)
                 .order_by(InboundMessage.id)
             ).all()
-            done = next((m for m in earlier if m.status == "report"), None)
+            done = next((m for m in earlier if m.status in DONE), None)
             if done is not None:
                 report = session.get(Report, done.report_id) if done.report_id else None
                 return InboundResult(
@@ -166,10 +180,24 @@ def _store(raw: bytes, envelope: Envelope, life: Lifecycle) -> int | InboundResu
 # -- 2. and 3. the report, and the mark in its transaction -----------------------------------------
 
 
-def _make_report(raw: bytes, inbound_id: int, life: Lifecycle, store: MediaStore) -> Submitted:
+@dataclass(frozen=True)
+class Answered:
+    """A message that became an answer (``provide_info`` or ``reply``) on report ``code``."""
+
+    code: str
+    state: str
+
+
+def _make_report(
+    raw: bytes, inbound_id: int, life: Lifecycle, store: MediaStore
+) -> Submitted | Answered:
     mail = parse(raw)
     if mail.automatic:
         raise _FromRobot(mail.automatic)
+    with life.uow.read() as session:
+        answer = replies.answered_report(session, mail)
+    if answer is not None:
+        return _answer(mail, answer, inbound_id, life)
     new = _new_report(mail, life)
     if mail.attachments:
         files = accept(
@@ -189,6 +217,28 @@ def _make_report(raw: bytes, inbound_id: int, life: Lifecycle, store: MediaStore
     marking = copy.copy(life)
     marking.uow = _MarkingUnitOfWork(life.uow, inbound_id)
     return marking.submit(new, ask_for_missing=True)
+
+
+def _answer(mail: ParsedMail, answer: replies.Answer, inbound_id: int, life: Lifecycle) -> Answered:
+    """The reporter's answer by mail, through the use case the portal's forms call.
+
+    The reporter is proven by the mailbox (:mod:`engine.mail.replies`); attachments of an answer
+    are not kept on the report (neither use case takes files), only in the stored message.
+    """
+    if answer.action is None:
+        raise replies.not_now(answer)
+    text = _within(replies.own_text(mail.body), life.snapshot.portal.content_max_chars)
+    marking = copy.copy(life)
+    marking.uow = _MarkingUnitOfWork(life.uow, inbound_id, status="reply")
+    outcome = marking.perform(
+        MAIL_REPORTER,
+        answer.code,
+        answer.action,
+        version=answer.version,
+        mailbox=mail.from_address,
+        text=text,
+    )
+    return Answered(outcome.code, str(outcome.state))
 
 
 def _new_report(mail: ParsedMail, life: Lifecycle) -> NewReport:
@@ -232,10 +282,11 @@ class _MarkingUnitOfWork(UnitOfWork):
     message has meanwhile become a report, the transaction is rolled back instead.
     """
 
-    def __init__(self, base: UnitOfWork, inbound_id: int) -> None:
+    def __init__(self, base: UnitOfWork, inbound_id: int, status: str = "report") -> None:
         self.engine = base.engine
         self._sessions = sessionmaker(base.engine, expire_on_commit=False)
         self.inbound_id = inbound_id
+        self.status = status
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
@@ -250,12 +301,12 @@ class _MarkingUnitOfWork(UnitOfWork):
             taken = session.scalars(
                 select(InboundMessage.id).where(
                     InboundMessage.message_id == row.message_id,
-                    InboundMessage.status == "report",
+                    InboundMessage.status.in_(DONE),
                 )
             ).first()
             if taken is not None:
-                raise RuntimeError(f"inbound message {row.message_id} already became a report")
-            row.status, row.report_id, row.error = "report", reports[0].id, None
+                raise RuntimeError(f"inbound message {row.message_id} was already handled")
+            row.status, row.report_id, row.error = self.status, reports[0].id, None
 
 
 # -- refusals --------------------------------------------------------------------------------------

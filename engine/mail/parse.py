@@ -87,6 +87,10 @@ class ParsedMail:
     attachments: tuple[MailAttachment, ...]
     message_id: str | None
     automatic: str | None = None
+    #: The From address alone (``sender`` prefers Reply-To): whom a reply is from.
+    from_address: str | None = None
+    #: The Message-IDs this message answers: In-Reply-To first, then References newest first.
+    answers: tuple[str, ...] = ()
 
 
 # -- headers ---------------------------------------------------------------------------------------
@@ -200,7 +204,28 @@ def parse(raw: bytes) -> ParsedMail:
         attachments=tuple(_attachments(message, body_part)),
         message_id=_safely(lambda: _message_id(message)),
         automatic=_safely(lambda: automatic(message, sender)),
+        from_address=_safely(lambda: _from_address(message)),
+        answers=_safely(lambda: _answers(message)) or (),
     )
+
+
+_MSG_ID = re.compile(r"<[^<>\s]{1,500}>")
+
+
+def _from_address(message: Message) -> str | None:
+    found = [a for _, a in _parsed_addresses(message, "From") if a and "@" in a]
+    return found[0] if found else None
+
+
+def _answers(message: Message) -> tuple[str, ...]:
+    """Message-IDs of In-Reply-To, then of References from the newest (the last) back."""
+    replied = _MSG_ID.findall(str(message.get("In-Reply-To") or ""))
+    references = _MSG_ID.findall(str(message.get("References") or ""))[::-1]
+    seen: list[str] = []
+    for value in (*replied, *references):
+        if value not in seen:
+            seen.append(value)
+    return tuple(seen[:20])
 
 
 _ROBOTS = ("mailer-daemon@", "postmaster@")

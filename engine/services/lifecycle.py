@@ -205,7 +205,11 @@ class Lifecycle:
                 session, report, actor, row, None, State.RECEIVED, None, {}, at, first=True
             )
             if new.email:
-                self.notify(session, report, "reporter.received", event, {"to": new.email})
+                # The private link goes into the acknowledgement: a reporter who loses the page
+                # (or never saw one: the e-mail channel) still has it.
+                self.notify(
+                    session, report, "reporter.received", event, {"to": new.email, "token": token}
+                )
             if missing:
                 event = self._ask_for_missing(session, report, missing, new.email, event, at)
             session.flush()
@@ -251,10 +255,15 @@ class Lifecycle:
         version: int,
         note: str | None = None,
         token: str | None = None,
+        mailbox: str | None = None,
         at: datetime | None = None,
         **inputs: Any,
     ) -> Outcome:
         """Do ``action`` on report ``code`` as ``actor``, if the table and the report allow it.
+
+        A reporter proves who they are with the report's ``token``, or — for a reply by e-mail —
+        with ``mailbox``, the address the mail came from, when it is the address the report was
+        sent with.
 
         Refusals come in this order: the action and its inputs, the actor's role and token, the
         version the caller read (409), the report's state, and the actor's agency.
@@ -274,7 +283,7 @@ class Lifecycle:
         try:
             with self.uow.begin() as session:
                 report = self._load(session, code)
-                self._check_actor(session, actor, row, report, token)
+                self._check_actor(session, actor, row, report, token, mailbox)
                 self._check_report(actor, row, report, version)
                 before = State(report.state)
                 target, data = effects.apply(
@@ -319,7 +328,13 @@ class Lifecycle:
             )
 
     def _check_actor(
-        self, session: Session, actor: Actor, row: Transition, report: Report, token: str | None
+        self,
+        session: Session,
+        actor: Actor,
+        row: Transition,
+        report: Report,
+        token: str | None,
+        mailbox: str | None = None,
     ) -> None:
         if actor.role not in row.roles:
             allowed = ", ".join(sorted(row.roles))
@@ -327,14 +342,24 @@ class Lifecycle:
                 f"Vai trò '{actor.role}' không được thực hiện '{row.action}' (chỉ: {allowed}).",
                 f"The role '{actor.role}' may not '{row.action}' (only: {allowed}).",
             )
-        if actor.role is Role.REPORTER and (
-            token is None
-            or not secrets.compare_digest(token_hash(token), report.tracking_token_hash)
+        if actor.role is Role.REPORTER and not (
+            (
+                token is not None
+                and secrets.compare_digest(token_hash(token), report.tracking_token_hash)
+            )
+            or (mailbox is not None and self._reporters_mailbox(session, report, mailbox))
         ):
             raise Forbidden(
                 "Mã theo dõi không đúng: chỉ người gửi phản ánh mới thực hiện được thao tác này.",
                 "The tracking token does not match: only the reporter may do this.",
             )
+
+    @staticmethod
+    def _reporters_mailbox(session: Session, report: Report, mailbox: str) -> bool:
+        """``mailbox`` is the e-mail address the report was sent with (case aside)."""
+        reporter = session.get(Reporter, report.id)
+        given = mailbox.strip().lower()
+        return bool(given) and reporter is not None and (reporter.email or "").lower() == given
 
     def _check_report(self, actor: Actor, row: Transition, report: Report, version: int) -> None:
         """A stale version is a conflict first: the caller must reload before anything else.

@@ -489,7 +489,9 @@ def _tracked(session: Session, code: str, token: str) -> Report:
         raise NotFound(f"Không có phản ánh mã {code}.", f"There is no report {code}.")
     if not secrets.compare_digest(token_hash(token), report.tracking_token_hash):
         raise Forbidden(
-            "Đường dẫn theo dõi không đúng hoặc đã bị sửa.",
-            "The tracking link is not valid for this report.",
+            "Đường dẫn theo dõi không đúng, đã bị sửa hoặc đã được cấp lại. Nếu mất đường dẫn, "
+            "hãy tra cứu phản ánh bằng mã phản ánh và số điện thoại đã ghi khi gửi.",
+            "The tracking link is not valid for this report (altered, or reissued since). If the "
+            "link is lost, find the report by its code and the phone number given with it.",
         )
     return report

@@ -20,6 +20,7 @@ reporter.result          the reporter (published, or answered privately —
                          when confidential; a state-secret result is
                          never queued)
 reporter.mail_refused    the sender of the refused mail (In-Reply-To)   —
+reporter.new_link        the reporter (a link reissued on recovery)     —
 agency.forwarded         the agency's ``email`` and its staff (*)       the agency's ``webhook_url``
 ioc.reply                ``ioc_email``                                  —
 clock.warning/late       intake/forward steps: ``ioc_email``; the       the agency (agency steps)
@@ -57,6 +58,7 @@ from engine import templates
 from engine.calendar import WorkingCalendar
 from engine.config.regulation import STEP_NAMES_VI
 from engine.config.snapshot import Snapshot
+from engine.services.lifecycle import token_hash
 from engine.sla import clocks
 from engine.store.models import Clock, Event, OutboxMessage, Reply, Report, Reporter, User
 from engine.timefmt import when_vi
@@ -71,6 +73,7 @@ NOTICE_KINDS = (
     "reporter.needs_info",
     "reporter.result",
     "reporter.mail_refused",
+    "reporter.new_link",
     "agency.forwarded",
     "ioc.reply",
     "clock.warning",
@@ -185,8 +188,36 @@ class Expander:
 
     def _reporter_received(self, session: Session, notice: OutboxMessage) -> Expansion:
         report = self._report(session, notice)
-        context = {**self._report_context(report), **self._reporter(session, report)}
+        context = {
+            **self._report_context(report),
+            **self._reporter(session, report),
+            "duong_dan_theo_doi": self._tracking_link(report, notice),
+        }
         return self._mails(notice, [notice.payload.get("to")], [], context)
+
+    def _reporter_new_link(self, session: Session, notice: OutboxMessage) -> Expansion:
+        report = self._report(session, notice)
+        link = self._tracking_link(report, notice)
+        if not link:
+            return Expansion([], "chưa đặt public_base_url: không có đường dẫn để gửi")
+        context = {
+            **self._report_context(report),
+            **self._reporter(session, report),
+            "duong_dan_theo_doi": link,
+        }
+        return self._mails(notice, [notice.payload.get("to")], [], context)
+
+    def _tracking_link(self, report: Report, notice: OutboxMessage) -> str:
+        """The reporter's private link, from the token the use case put in the notice.
+
+        Only the token's hash is in the report; the notice is the one place the token itself is
+        kept, for the mail. A link reissued since the notice was written no longer opens the page,
+        so it is left out rather than sent dead.
+        """
+        token, base = notice.payload.get("token"), self.notify.public_base_url
+        if not token or not base or token_hash(str(token)) != report.tracking_token_hash:
+            return ""
+        return f"{base}/theo-doi/{report.code}?t={token}"
 
     def _reporter_needs_info(self, session: Session, notice: OutboxMessage) -> Expansion:
         report = self._report(session, notice)

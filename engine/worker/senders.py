@@ -63,6 +63,30 @@ def message_id(key: str) -> str:
     return f"<{local or 'x'}@{MESSAGE_ID_DOMAIN}>"
 
 
+_ESCAPED = re.compile(r"(?:=[0-9A-F]{2})+")
+
+
+def key_of_message_id(value: str) -> str | None:
+    """The delivery key a Message-ID of ours was made from (:func:`message_id` undone), or None.
+
+    The outbox keeps every mail delivery under that key (a unique column), so an answer's
+    In-Reply-To or References finds the mail it answers, and through it the report, by index.
+    """
+    value = value.strip()
+    suffix = f"@{MESSAGE_ID_DOMAIN}>"
+    if not (value.startswith("<") and value.endswith(suffix)):
+        return None
+    local = value[1 : -len(suffix)]
+    if not local or "@" in local:
+        return None
+    try:
+        return _ESCAPED.sub(
+            lambda m: bytes.fromhex(m.group().replace("=", "")).decode("utf-8"), local
+        )
+    except UnicodeDecodeError:
+        return None
+
+
 def build_mail(
     *,
     key: str,

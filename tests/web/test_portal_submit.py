@@ -307,3 +307,13 @@ def test_public_posts_are_rate_limited_per_client(strict_app: Flask) -> None:
     other = {"REMOTE_ADDR": "192.0.2.8"}
     assert client.post("/gui-phan-anh", data=token, environ_base=other).status_code == 200
     limiter.reset()
+
+
+def test_the_error_list_does_not_double_a_labels_full_stop(client: FlaskClient) -> None:
+    """The undertaking's label ends with a full stop; its line in the list reads «…này: …»."""
+    response = post(client, "/gui-phan-anh", report_form(acknowledge=None))
+    summary = re.search(r'id="error-summary".*?</div>', response.get_data(as_text=True), flags=re.S)
+    assert summary
+    text = text_of(summary.group())
+    assert "chịu trách nhiệm về nội dung này: " in text
+    assert ".:" not in text

@@ -22,6 +22,7 @@ from engine import templates
 from engine.config.snapshot import Snapshot
 from engine.egress import WEBHOOK_ALLOW_ENV
 from engine.services.lifecycle import Lifecycle
+from engine.services.recovery import recover
 from engine.store import OutboxMessage, UnitOfWork, User
 from engine.worker import NOTICE_KINDS, Worker, notices, outbox
 from engine.worker.runner import DEFAULT_LEASE
@@ -598,7 +599,7 @@ def test_every_kind_gets_exactly_the_variables_its_samples_declare(
         do(life, tracked, action)
     for action in ("approve", "publish", "reply"):
         do(life, tracked, action)
-    report_in(life, State.RECEIVED)
+    recover(life, report_in(life, State.RECEIVED).code, "+84 909 123 456")
     with life.uow.begin() as session:
         outbox.queue(
             session,

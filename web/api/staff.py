@@ -33,7 +33,7 @@ from flask import Response, jsonify, request, url_for
 
 from engine.config.regulation import STEP_NAMES_VI
 from engine.sector_fields import Detail, details
-from engine.services import disclosure, queues
+from engine.services import disclosure, queues, recovery
 from engine.services.errors import Forbidden, NotFound
 from engine.sla.clocks import Standing
 from engine.workflow import RATINGS, STATE_LABELS_VI, TABLE, State, Transition
@@ -358,7 +358,8 @@ def _event(event: Mapping[str, Any], zone: tzinfo) -> dict[str, Any]:
 
 
 _OTHER_LABELS = {row.action: row.label_vi for row in TABLE if row.action not in STAFF_ACTIONS} | {
-    disclosure.DISCLOSE.action: disclosure.DISCLOSE.label_vi
+    disclosure.DISCLOSE.action: disclosure.DISCLOSE.label_vi,
+    recovery.REISSUE.action: recovery.REISSUE.label_vi,
 }
 
 

@@ -35,7 +35,7 @@ from werkzeug.routing import BuildError
 
 from engine.rules.facts import fold
 from engine.sector_fields import Detail, InvalidExtra, details
-from engine.services import disclosure, keyset, queues
+from engine.services import disclosure, keyset, queues, recovery
 from engine.services.errors import Conflict, DomainError, Forbidden, InvalidInput, WrongState
 from engine.uploads import (
     IncomingFile,
@@ -191,6 +191,8 @@ def action_label(action: str) -> str:
         return ACTIONS[action].label_vi
     if action == disclosure.DISCLOSE.action:
         return disclosure.DISCLOSE.label_vi
+    if action == recovery.REISSUE.action:
+        return recovery.REISSUE.label_vi
     return action
 
 
