@@ -181,6 +181,7 @@ def portal(data: dict[str, Any] | None) -> PortalConfig:
         max_photo_bytes=int(media.get("max_photo_mb", 10) * megabyte),
         max_video_bytes=int(media.get("max_video_mb", 50) * megabyte),
         max_pixels=int(media.get("max_megapixels", 24) * 1_000_000),
+        max_photo_side=media.get("max_photo_side", defaults.max_photo_side),
         content_max_chars=data.get("content_max_chars", defaults.content_max_chars),
         page_size=data.get("page_size", defaults.page_size),
     )

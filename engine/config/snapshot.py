@@ -298,6 +298,9 @@ class PortalConfig:
     max_photo_bytes: int = 10 * 1024 * 1024
     max_video_bytes: int = 50 * 1024 * 1024
     max_pixels: int = 24_000_000
+    #: Longest side of a stored photo, in pixels: the server downscales to it, and the portal's
+    #: page shrinks photos to it before sending them.
+    max_photo_side: int = 2560
     content_max_chars: int = 5000
     page_size: int = 20
 
