@@ -246,3 +246,33 @@ def test_without_javascript_the_form_still_sends_and_the_server_shrinks_the_phot
     image, _report = stored_photo(province, code)
     assert image.size == (SIDE * 2 // 3, SIDE)
     assert is_red(image.convert("RGB").getpixel((image.width // 2, 5)))
+
+
+def test_a_lost_connection_says_so_and_the_form_can_be_sent_again(
+    browser,
+    site: str,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    photo = tmp_path / "nho.jpg"
+    photo.write_bytes(media_samples.jpeg_with_gps())
+    context = new_phone(browser)
+    page = context.new_page()
+    try:
+        page.goto(f"{site}/gui-phan-anh")
+        page.wait_for_selector("#report-form[data-upload=on]", state="attached")
+        fill_report(page, with_place=True)
+        page.set_input_files("[name=files]", str(photo))
+        page.route("**/gui-phan-anh", lambda route: route.abort("internetdisconnected"))
+        page.click("#submit-report")
+        page.wait_for_selector("#upload-progress.failed")
+        assert "mất kết nối" in page.inner_text("#upload-status")
+        assert page.get_attribute("#upload-status", "role") == "status"
+        # Nothing typed is lost, and the button is back for another try.
+        assert page.is_enabled("#submit-report")
+        assert page.inner_text("#submit-report") == "Gửi phản ánh"
+        assert page.input_value("[name=name]") == "Nguyễn Văn An"
+        page.unroute("**/gui-phan-anh")
+        page.click("#submit-report")
+        page.wait_for_selector("#report-code")
+    finally:
+        context.close()
