@@ -22,6 +22,7 @@ from admin import saving
 from engine.configstore.documents import Documents
 from engine.configstore.references import Kind, references
 from engine.configstore.references import counts as reference_counts
+from engine.configstore.references import sector_counts as reference_sector_counts
 from web import runtime
 
 #: How each kind of entry is named in a sentence ("thuộc lĩnh vực này").
@@ -183,6 +184,12 @@ def counts(kind: Kind) -> dict[str, int]:
     """How many reports refer to each code of ``kind`` (for the lists)."""
     with runtime.lifecycle().uow.read() as session:
         return reference_counts(session, kind)
+
+
+def sector_counts() -> dict[str, tuple[int, int]]:
+    """Each sector's classified and (not yet classified) suggested reports, for its list."""
+    with runtime.lifecycle().uow.read() as session:
+        return reference_sector_counts(session)
 
 
 class Page:

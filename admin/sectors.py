@@ -382,9 +382,9 @@ class SectorsView(_Guarded, BaseView):
     @expose("/")
     def index(self) -> Any:
         snapshot = runtime.snapshot()
-        counts = entries.counts("sector")
+        counts = entries.sector_counts()
         rows = [
-            (sector, handlers(snapshot, code), counts.get(code, 0))
+            (sector, handlers(snapshot, code), counts.get(code, (0, 0)))
             for code, sector in snapshot.sectors.items()
         ]
         return self.render("admin/phananh_sectors.html", rows=rows)

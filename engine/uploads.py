@@ -83,6 +83,7 @@ def limits_of(portal: PortalConfig) -> MediaLimits:
         max_photo_bytes=portal.max_photo_bytes,
         max_video_bytes=portal.max_video_bytes,
         max_pixels=portal.max_pixels,
+        max_side=portal.max_photo_side,
     )
 
 

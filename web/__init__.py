@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import admin
 from engine.config.loader import DEFAULT_DIRECTORY
 from engine.store import database_url
-from web import auth, errors, formatting, ops, request_log, runtime, security
+from web import auth, errors, formatting, icon, ops, request_log, runtime, security
 from web.api import api
 from web.desk import desk
 from web.jsonbody import BoundedRequest
@@ -73,6 +73,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     admin.init_app(app)
     ops.init_app(app)
+    icon.init_app(app)
     keep_keys_out_of_logs()
     return app
 

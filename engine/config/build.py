@@ -184,6 +184,7 @@ def portal(data: dict[str, Any] | None) -> PortalConfig:
         max_pixels=int(media.get("max_megapixels", 24) * 1_000_000),
         result_max_files=result_files.get("max_files", defaults.result_max_files),
         result_max_document_bytes=int(result_files.get("max_document_mb", 20) * megabyte),
+        max_photo_side=media.get("max_photo_side", defaults.max_photo_side),
         content_max_chars=data.get("content_max_chars", defaults.content_max_chars),
         page_size=data.get("page_size", defaults.page_size),
     )

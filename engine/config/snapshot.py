@@ -304,6 +304,9 @@ class PortalConfig:
     #: The agency's files with its result (Đ8.B4): photos within the limits above, and PDFs.
     result_max_files: int = 10
     result_max_document_bytes: int = 20 * 1024 * 1024
+    #: Longest side of a stored photo, in pixels: the server downscales to it, and the portal's
+    #: page shrinks photos to it before sending them.
+    max_photo_side: int = 2560
     content_max_chars: int = 5000
     page_size: int = 20
 

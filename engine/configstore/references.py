@@ -42,3 +42,28 @@ def counts(session: Session, kind: Kind) -> dict[str, int]:
         for code in {c for c in codes if c}:
             found[code] += number
     return dict(found)
+
+
+def sector_counts(session: Session) -> dict[str, tuple[int, int]]:
+    """Each sector's ``(classified, suggested)`` reports, for the administration's list.
+
+    ``classified``: reports the IOC has put in the sector (``Report.sector``); ``suggested``:
+    reports not classified yet whose reporter chose the sector or whose keywords suggested it.
+    Counted apart, because the two mean different things — a report counted in both its
+    suggested and its classified sector would be counted twice. Codes with neither are absent.
+    """
+    found: dict[str, list[int]] = {}
+    classified = (
+        select(Report.sector, func.count())
+        .where(Report.sector.is_not(None))
+        .group_by(Report.sector)
+    )
+    suggested = (
+        select(Report.suggested_sector, func.count())
+        .where(Report.sector.is_(None), Report.suggested_sector.is_not(None))
+        .group_by(Report.suggested_sector)
+    )
+    for column, query in enumerate((classified, suggested)):
+        for code, number in session.execute(query):
+            found.setdefault(code, [0, 0])[column] = int(number)
+    return {code: (pair[0], pair[1]) for code, pair in found.items()}

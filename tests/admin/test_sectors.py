@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html.parser import HTMLParser
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from admin import entries, saving
 from admin.sectors import NEW_ROWS, FieldsTarget, SectorForm
 from engine import configstore
 from engine.config.errors import ConfigError
 from engine.config.loader import load_files
+from engine.store.models import Report
 from tests.admin.config_helpers import (
+    IOC,
     active,
     cancel,
     field_error,
     flashed,
+    forwarded_report,
     general_errors,
     history,
     later,
@@ -26,6 +31,7 @@ from tests.admin.config_helpers import (
     snapshot,
     submit_report,
 )
+from web.runtime import lifecycle
 
 URL = "/admin/linh-vuc/"
 #: A comment inside the entry of sector "dien", and one of the file's header.
@@ -68,9 +74,40 @@ def test_the_list_shows_each_sector_its_agency_and_reports(
     assert "Lĩnh vực" in text and "Thêm lĩnh vực" in text
     row = text[text.index('data-code="du-lich"') :].split("</tr>")[0]
     assert "Sở Văn hóa, Thể thao và Du lịch" in row and "từ 11/09/2020" in row
-    assert '<td class="so-phan-anh">1</td>' in row and '<td class="so-tu-khoa">17</td>' in row
+    # Not classified yet: counted as the sector suggested, not as one classified in it.
+    assert '<td class="so-phan-anh">0</td>' in row and '<td class="so-goi-y">1</td>' in row
+    assert '<td class="so-tu-khoa">17</td>' in row
     environment = text[text.index('data-code="moi-truong"') :].split("</tr>")[0]
     assert "UBND xã, phường nơi xảy ra sự việc" in environment
+
+
+def _counts(admin_client: FlaskClient, code: str) -> tuple[int, int]:
+    """The list's (classified, suggested) numbers of sector ``code``."""
+    text = page(admin_client.get(URL))
+    row = text[text.index(f'data-code="{code}"') :].split("</tr>")[0]
+    classified = re.search(r'<td class="so-phan-anh">(\d+)</td>', row)
+    suggested = re.search(r'<td class="so-goi-y">(\d+)</td>', row)
+    assert classified and suggested, row
+    return int(classified[1]), int(suggested[1])
+
+
+def test_the_list_counts_a_report_in_its_classified_sector_not_its_suggested_one(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    """A report the reporter filed under "du-lich" and the IOC classified in "giao-thong-van-tai"
+    counts once, under the sector it is in; the two columns are told apart by their headings."""
+    code = submit_report(app, sector="du-lich")
+    tourism, roads = _counts(admin_client, "du-lich"), _counts(admin_client, "giao-thong-van-tai")
+    with app.app_context():
+        life = lifecycle()
+        with life.uow.read() as session:
+            version = session.scalars(select(Report.version).where(Report.code == code)).one()
+        life.perform(IOC, code, "classify", version=version, sector="giao-thong-van-tai")
+    forwarded_report(app, "giao-thong-van-tai")
+    text = page(admin_client.get(URL))
+    assert "Phản ánh đã phân loại" in text and "Gợi ý, chưa phân loại" in text
+    assert _counts(admin_client, "du-lich") == (tourism[0], tourism[1] - 1)
+    assert _counts(admin_client, "giao-thong-van-tai") == (roads[0] + 2, roads[1])
 
 
 def test_a_save_changes_only_that_entry_and_keeps_the_comments(

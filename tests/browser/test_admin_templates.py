@@ -65,3 +65,27 @@ def test_the_month_view_reads_in_a_browser(laptop: Page, base_url: str, admin_ac
     page.click("#thang-truoc")
     expect(page.locator("#bang-lich-thang caption")).to_contain_text("Tháng 8/2026")
     expect(page.locator('td[data-ngay="2026-08-22"]')).to_contain_text("Ngày làm bù")
+
+
+def test_monospace_text_draws_vietnamese_and_the_preview_wraps(
+    laptop: Page, base_url: str, admin_account: str
+) -> None:
+    """The editor and the preview use a monospace font that has Vietnamese letters (this machine
+    has DejaVu Sans Mono; Bootstrap's SFMono/Menlo are absent, and the fallback drew "ổ" from
+    another font); a long line of the preview wraps inside the page instead of running off it."""
+    page = laptop
+    page.goto(f"{base_url}/dang-nhap?next={EDIT}")
+    page.fill("#username", admin_account)
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("#sign-in-submit")
+    page.wait_for_selector("#form-mau[data-live=on]")
+    for selector in ("#noi_dung", "#preview-output"):
+        family = page.eval_on_selector(selector, "e => getComputedStyle(e).fontFamily")
+        assert family.startswith('"DejaVu Sans Mono"'), (selector, family)
+    long_line = "Đường Phạm Thái Bường có ổ gà lớn, " * 20
+    page.fill("#noi_dung", long_line)
+    expect(page.locator("#preview-output")).to_contain_text("ổ gà lớn")
+    preview = page.locator("#preview-output")
+    assert preview.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap"
+    assert preview.evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366

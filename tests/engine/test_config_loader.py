@@ -15,6 +15,7 @@ import pytest
 from engine.config.errors import ConfigError, ConfigInvalid
 from engine.config.loader import load
 from engine.config.snapshot import Duration, Unit
+from engine.uploads import limits_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "config"
@@ -266,6 +267,22 @@ def test_the_pixel_limit_is_set_in_portal_yaml_within_the_schema(conf: Path) -> 
     )
     (conf / "portal.yaml").unlink()
     assert load(conf).portal.max_pixels == 24_000_000
+
+
+def test_the_photo_side_is_set_in_portal_yaml_and_used_by_the_upload_checks(conf: Path) -> None:
+    """2560 px by default: the server downscales a bigger photo to it, and the portal's page
+    shrinks photos to it before sending them (issue 11: a slow uplink)."""
+    assert load(conf).portal.max_photo_side == 2560
+    edit(conf / "portal.yaml", "max_photo_side: 2560", "max_photo_side: 1600")
+    portal = load(conf).portal
+    assert portal.max_photo_side == 1600 and limits_of(portal).max_side == 1600
+    line = edit(conf / "portal.yaml", "max_photo_side: 1600", "max_photo_side: 100")
+    error = only(errors_of(conf), "100")
+    assert (Path(error.file).name, error.path, error.line) == (
+        "portal.yaml",
+        "media.max_photo_side",
+        line,
+    )
 
 
 def test_portal_map_centre_must_be_inside_the_province(conf: Path) -> None:
