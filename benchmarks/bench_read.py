@@ -158,6 +158,7 @@ def prepare(server: str, size: int, reuse: bool) -> float | None:
         with admin.connect() as conn:
             exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
             if exists and reuse and _reports(database_url(server, size)) == size:
+                upgrade(database_url(server, size))  # indexes added since it was seeded
                 return None
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))

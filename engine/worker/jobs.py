@@ -78,7 +78,7 @@ def queue_clock_notices(
     clock: at a province's scale those are hundreds of thousands, and a pass must stay short.
     """
     threshold = snapshot.sla.warning_threshold
-    queued = 0
+    notices = []
     for clock, agency in _candidates(session, calendar, now, threshold):
         try:
             standing = clocks.status(clock, now, calendar, threshold).standing
@@ -97,15 +97,8 @@ def queue_clock_notices(
             "due_at": clock.due_at.isoformat(),
             "agency": None if clock.step in IOC_STEPS else agency,
         }
-        queued += outbox.queue(
-            session,
-            kind=kind,
-            dedup_key=clock_key(kind, clock.id),
-            payload=payload,
-            at=now,
-            report_id=clock.report_id,
-        )
-    return queued
+        notices.append(outbox.Message(kind, clock_key(kind, clock.id), payload, clock.report_id))
+    return outbox.queue_many(session, notices, at=now)
 
 
 def _candidates(

@@ -26,7 +26,8 @@ every receiver gets the row's ``dedup_key`` to recognise a repeat.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,24 +58,51 @@ def queue(
     ``INSERT … ON CONFLICT (dedup_key) DO NOTHING``: two workers queueing the same key at the same
     moment both succeed and one row results.
     """
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(OutboxMessage)
-        .values(
-            created_at=at,
-            kind=kind,
-            report_id=report_id,
-            dedup_key=dedup_key,
-            payload=payload,
-            attempts=0,
-            parked=False,
+    message = Message(kind, dedup_key, payload, report_id)
+    return queue_many(session, [message], at=at) == 1
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to queue with :func:`queue_many`."""
+
+    kind: str
+    dedup_key: str
+    payload: dict[str, Any]
+    report_id: int | None = None
+
+
+#: Rows an INSERT of :func:`queue_many` carries (7 parameters each, far below the drivers' limits).
+QUEUE_BATCH = 500
+
+
+def queue_many(session: Session, messages: Sequence[Message], *, at: datetime) -> int:
+    """Add each message whose ``dedup_key`` is not there yet, in statements of a few hundred rows;
+    how many were added. The same ``ON CONFLICT DO NOTHING`` as :func:`queue`."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    added = 0
+    for start in range(0, len(messages), QUEUE_BATCH):
+        rows = [
+            {
+                "created_at": at,
+                "kind": m.kind,
+                "report_id": m.report_id,
+                "dedup_key": m.dedup_key,
+                "payload": m.payload,
+                "attempts": 0,
+                "parked": False,
+            }
+            for m in messages[start : start + QUEUE_BATCH]
+        ]
+        statement = (
+            insert(OutboxMessage)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(OutboxMessage.id)
         )
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-        .returning(OutboxMessage.id)
-    )
-    # RETURNING, not rowcount: psycopg reports -1 rows for an INSERT … ON CONFLICT.
-    return session.execute(statement).first() is not None
+        # RETURNING, not rowcount: psycopg reports -1 rows for an INSERT … ON CONFLICT.
+        added += len(session.execute(statement).all())
+    return added
 
 
 def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
