@@ -1,7 +1,7 @@
 """The figures computed from the stored rows, in SQL aggregates (:mod:`engine.stats.figures`).
 
-Six statements, each one pass over the reports of the period (and their clocks): counts of
-reports by agency, counts of clocks by agency and step (``COUNT(*) FILTER``/``CASE`` over the late
+Seven statements, each one pass over the reports of the period (or their clocks): counts of
+reports by agency, counts of clocks by agency and step (``SUM(CASE …)`` over the late
 flags frozen when each clock stopped — never recomputed), the working minutes' median and 90th
 percentile by step, replies and reopenings, the daily series and the top communes. Only the few
 grouped rows reach Python, which adds the agencies' rows into the totals and days into weeks.
