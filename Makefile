@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 
-.PHONY: run test lint bench bench-read clean
+.PHONY: run test lint bench bench-read bench-stats clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ bench: $(STAMP)
 SIZES ?= 10000,100000,1000000
 bench-read: $(STAMP)
 	$(BIN)/python benchmarks/bench_read.py --sizes $(SIZES)
+
+# The figures at scale on PostgreSQL (issue 9): databases bench_stats_<N>, kept for --reuse.
+STATS_SIZES ?= 100000,1000000
+bench-stats: $(STAMP)
+	$(BIN)/python benchmarks/bench_stats.py --sizes $(STATS_SIZES) --reuse
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -159,6 +159,7 @@ def _register() -> None:
     from cli.mail import mail_fetch, mail_gateway
     from cli.records import audit_group, report
     from cli.serve import serve
+    from cli.stats import stats_command
     from cli.users import user
     from cli.worker import worker
 
@@ -166,6 +167,7 @@ def _register() -> None:
         db,
         demo,
         serve,
+        stats_command,
         report,
         audit_group,
         apikey,

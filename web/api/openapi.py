@@ -18,6 +18,8 @@ from engine.store import MAX_ID
 from engine.workflow import RATINGS, STATE_LABELS_VI, Role, State
 from web.api import api, inputs, staff
 from web.api.idempotency import HEADER, KEY_PATTERN, REPLAYED, TOKEN_HEADER
+from web.api.openapi_stats import stats_paths as _stats_paths
+from web.api.openapi_stats import stats_schemas as _stats_schemas
 from web.errors import TITLES_VI
 from web.runtime import snapshot
 
@@ -43,9 +45,9 @@ def document(snap: Snapshot) -> dict[str, Any]:
             "description": DESCRIPTION,
         },
         "servers": [{"url": "/api/v1"}],
-        "paths": {**_paths(snap), **_staff_paths()},
+        "paths": {**_paths(snap), **_staff_paths(), **_stats_paths(snap)},
         "components": {
-            "schemas": {**_schemas(snap), **_staff_schemas(snap)},
+            "schemas": {**_schemas(snap), **_staff_schemas(snap), **_stats_schemas()},
             "parameters": _parameters(),
             "headers": _headers(),
             "responses": _responses(),
