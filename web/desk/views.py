@@ -32,7 +32,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
+from engine.accounts import ADMINISTRATION_READERS
 from engine.rules.facts import fold
+from engine.rules.wording import describe
 from engine.sector_fields import Detail, InvalidExtra, details
 from engine.services import disclosure, keyset, queues
 from engine.services.errors import Conflict, DomainError, Forbidden, InvalidInput, WrongState
@@ -88,6 +90,7 @@ DATA_LABELS = {
     "text": "Nội dung",
     "rating": "Đánh giá",
     "previous": "Đánh giá trước",
+    "replies": "Số phản hồi đã xử lý",
 }
 VISIBILITY_WORDS = {
     "public": "công khai",
@@ -123,6 +126,9 @@ def _frame() -> dict[str, Any]:
         "role_label": queues.ROLE_LABELS.get(staff.role, "") if staff else "",
         "agency_name": agency.name if agency else (staff.agency if staff else None),
         "logout_url": optional_url("auth.logout"),
+        "admin_url": (
+            optional_url("admin.index") if staff and staff.role in ADMINISTRATION_READERS else None
+        ),
         "reads_register": bool(staff and staff.role in disclosure.REGISTER_READERS),
         "snapshot": snap,
         "state_labels": STATE_LABELS_VI,
@@ -135,6 +141,7 @@ def _frame() -> dict[str, Any]:
         "standing_label": lambda s: queues.STANDING_LABELS.get(queues.Standing(s), s),
         "rating_label": lambda r: RATINGS.get(r or "", r),
         "sector_details": sector_details,
+        "rule_words": lambda rule: describe(snap, rule),
     }
 
 
@@ -199,6 +206,8 @@ def event_facts(data: dict[str, Any] | None) -> list[tuple[str, str]]:
             text = "Có"
         elif key == "visibility":
             text = VISIBILITY_WORDS.get(value, value)
+        elif key == "rule":
+            text = describe(snap, value)
         elif key in ("rating", "previous"):
             text = RATINGS.get(value, value)
         else:
