@@ -11,17 +11,17 @@ from flask_admin import AdminIndexView, BaseView, expose
 
 from engine import configstore, whatif
 from engine import templates as sandbox
+from engine.accounts import ADMINISTRATION_EDITORS, ADMINISTRATION_READERS
 from engine.config.errors import ConfigInvalid
 from engine.config.loader import load_files
 from engine.services.errors import DomainError
-from engine.workflow import Role
 from web import runtime
 from web.auth import Staff, current_staff
 from web.formatting import when_vi
 
 #: Who may open the administration; only the first may change anything.
-EDITORS = frozenset({Role.OPERATOR_ADMIN})
-READERS = frozenset({Role.OPERATOR_ADMIN, Role.AUDITOR})
+EDITORS = ADMINISTRATION_EDITORS
+READERS = ADMINISTRATION_READERS
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: How far back the what-if replay looks when no date is given.
 WHATIF_DAYS = 90

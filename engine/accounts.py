@@ -55,6 +55,9 @@ MAX_PASSWORD = 1024
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,59}")
 #: Roles that act for one agency (Đ14.1: its leader and its focal officer) and must name it.
 AGENCY_ROLES = frozenset({Role.OFFICER, Role.LEADER})
+#: Who may open the administration (``/admin``); only the editors may change anything there.
+ADMINISTRATION_EDITORS = frozenset({Role.OPERATOR_ADMIN})
+ADMINISTRATION_READERS = frozenset({Role.OPERATOR_ADMIN, Role.AUDITOR})
 #: Roles that have accounts: everyone but the citizen who reports.
 STAFF_ROLES = tuple(r for r in Role if r is not Role.REPORTER)
 #: Kinds of agency that do not handle reports themselves, so Đ14.1 asks no leader and focal

@@ -219,6 +219,7 @@ def _places(session: Session, codes: list[str]) -> dict[str, _Place]:
             Report.code.in_(codes),
             Report.state == State.PUBLISHED,
             Report.confidential.is_(False),
+            Report.state_secret.is_(False),
         )
     ).all()
     return {row.code: _Place(row.latitude, row.longitude, row.agency) for row in rows}

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from engine import sector_fields, templates
 from engine.config.regulation import RESULT_TEMPLATE
 from engine.rules import fold
+from engine.services import feedback
 from engine.services.errors import InvalidInput
 from engine.sla import clocks
 from engine.store.models import Attachment, Event, Extension, Rating, Reply, Report, Reporter
@@ -463,6 +464,48 @@ def rate(act: Act) -> Result:
 def reopen(act: Act) -> Result:
     act.report.published_text = None
     return act.row.target, {"agency": act.report.agency}
+
+
+def close_feedback(act: Act) -> Result:
+    """Đ11.3: the IOC records how the replies and the rating to follow were handled (the note).
+
+    Everything given until now leaves the replies queue; a later reply or rating is to follow
+    again. With nothing to follow there is nothing to record, and nothing is written.
+    """
+    replies, unhappy = feedback.pending(act.session, [act.report.id]).get(act.report.id, (0, False))
+    if not replies and not unhappy:
+        raise InvalidInput(
+            f"Phản ánh {act.report.code} không có phản hồi hay đánh giá «Không hài lòng» nào "
+            "đang chờ xử lý; chưa có gì được ghi.",
+            f"Report {act.report.code} has no reply or dissatisfied rating to follow.",
+        )
+    return _stay(act.report), {"replies": replies, "rating": act.report.rating if unhappy else None}
+
+
+def _mark_state_secret(act: Act) -> Result:
+    """Đ10.3: the report touches state secrets; the visibility rules then restrict it.
+
+    The mark is recorded with its reason and the rules' decision (``restricted``): publishing it
+    will neither publish the result nor send it (:func:`published_result`), and no public output
+    lists it.
+    """
+    if act.report.state_secret:
+        raise InvalidInput(
+            f"Phản ánh {act.report.code} đã được đánh dấu liên quan bí mật nhà nước.",
+            f"Report {act.report.code} is already marked as touching state secrets.",
+            field="reason",
+        )
+    act.report.state_secret = True
+    decision = act.life.rules.visibility(act.report.confidential, True)
+    return _stay(act.report), {
+        "reason": act.inputs["reason"],
+        "visibility": decision.value["level"],
+        "rule": decision.rule,
+    }
+
+
+mark_secret_at_classification = _mark_state_secret
+mark_secret_before_publication = _mark_state_secret
 
 
 EFFECTS: dict[str, Effect] = {

@@ -127,6 +127,9 @@ def _where(filters: Filters, zone: tzinfo) -> list[Any]:
     clauses: list[Any] = [
         Report.state == literal_column(f"'{State.PUBLISHED.value}'"),
         Report.confidential.is_(False),
+        # A published report never touches state secrets (the visibility rules restrict it,
+        # Đ10.3); said again here so that no public list depends on that alone.
+        Report.state_secret.is_(False),
     ]
     if filters.sector:
         clauses.append(Report.sector == filters.sector)
@@ -316,6 +319,7 @@ def public_photo(session: Session, attachment_id: int) -> Attachment:
             Attachment.kind == "photo",
             Report.state == State.PUBLISHED,
             Report.confidential.is_(False),
+            Report.state_secret.is_(False),
         )
     ).one_or_none()
     if found is None:

@@ -41,6 +41,7 @@ from engine.config.regulation import STEP_NAMES_VI
 from engine.config.snapshot import Agency, Snapshot
 from engine.rules import fold
 from engine.services import disclosure, effects, keyset
+from engine.services import feedback as followed
 from engine.services.errors import Forbidden, NotFound
 from engine.services.story import story
 from engine.sla import clocks
@@ -50,13 +51,11 @@ from engine.store.models import (
     Clock,
     Event,
     Extension,
-    Rating,
-    Reply,
     Report,
     User,
 )
 from engine.store.types import UtcDateTime
-from engine.workflow import STATE_LABELS_VI, Role, State, Transition, allowed
+from engine.workflow import STATE_LABELS_VI, STATE_SECRET_MARKS, Role, State, Transition, allowed
 
 if TYPE_CHECKING:
     from engine.calendar import WorkingCalendar
@@ -103,7 +102,6 @@ _URGENCY = {
     Standing.PAUSED: 4,
 }
 ANSWERED = frozenset({State.PUBLISHED, State.ANSWERED_PRIVATELY})
-DISSATISFIED = "khong_hai_long"
 SUMMARY_CHARS = 160
 
 
@@ -156,14 +154,25 @@ def load_visible(session: Session, life: Lifecycle, actor: Actor, code: str) -> 
     return report
 
 
-def actions_for(life: Lifecycle, actor: Actor, report: Report) -> tuple[Transition, ...]:
+def actions_for(
+    life: Lifecycle, actor: Actor, report: Report, *, feedback_to_follow: bool = True
+) -> tuple[Transition, ...]:
     """What ``actor`` may do now on ``report``: the table's rows for the state and the role,
-    and — for an agency's staff — only on a report in their scope."""
+    and — for an agency's staff — only on a report in their scope.
+
+    Rows whose effect would only refuse are left out: a state-secret mark on a report already
+    marked, and recording feedback as handled when there is none to follow.
+    """
     if not may_read(life, actor, report):
         return ()
     if actor.role in AGENCY_ROLES and not life.in_scope(actor, report):
         return ()
-    return tuple(allowed(State(report.state), actor.role))
+    return tuple(
+        row
+        for row in allowed(State(report.state), actor.role)
+        if not (row.action in STATE_SECRET_MARKS and report.state_secret)
+        and not (row.action == "close_feedback" and not feedback_to_follow)
+    )
 
 
 # -- deadlines -------------------------------------------------------------------------------------
@@ -343,7 +352,7 @@ def _build_rows(
         )
     )
     answered = [r.id for r in records if r.state in ANSWERED]
-    feedback = _feedback(session, answered) if answered else {}
+    feedback = followed.pending(session, answered)
     snap, calendar = life.snapshot, life.calendar
     warning = snap.sla.warning_threshold
     rows = []
@@ -379,37 +388,6 @@ def _build_rows(
             )
         )
     return rows
-
-
-def _feedback(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, bool]]:
-    """For answered reports: replies since the last reopening, and whether the latest rating
-    since then is 'Không hài lòng' — what the IOC follows (Đ11.3)."""
-    reopened: dict[int, datetime] = dict(
-        session.execute(
-            select(Event.report_id, func.max(Event.at))
-            .where(Event.report_id.in_(ids), Event.action == "reopen")
-            .group_by(Event.report_id)
-        ).all()
-    )
-    found: dict[int, tuple[int, bool]] = {}
-    for report_id, at in session.execute(
-        select(Reply.report_id, Reply.created_at).where(Reply.report_id.in_(ids))
-    ):
-        if report_id not in reopened or at > reopened[report_id]:
-            count, unhappy = found.get(report_id, (0, False))
-            found[report_id] = (count + 1, unhappy)
-    latest: dict[int, tuple[datetime, str]] = {}
-    for report_id, at, value in session.execute(
-        select(Rating.report_id, Rating.created_at, Rating.value)
-        .where(Rating.report_id.in_(ids))
-        .order_by(Rating.id)
-    ):
-        latest[report_id] = (at, value)
-    for report_id, (at, value) in latest.items():
-        if value == DISSATISFIED and (report_id not in reopened or at > reopened[report_id]):
-            count, _ = found.get(report_id, (0, False))
-            found[report_id] = (count, True)
-    return found
 
 
 # -- filters ---------------------------------------------------------------------------------------
@@ -544,8 +522,8 @@ ESCALATED = _queue(
 REPLIES = _queue(
     "phan-hoi",
     "Phản hồi, đánh giá của người dân",
-    "Người dân đề nghị làm rõ hoặc không hài lòng: theo dõi, chuyển lại cơ quan xử lý "
-    "khi cần (Đ11.3).",
+    "Người dân đề nghị làm rõ hoặc không hài lòng: theo dõi, ghi nhận đã xử lý, hoặc chuyển "
+    "lại cơ quan xử lý khi cần (Đ11.3).",
     ANSWERED,
     kind="replies",
 )
@@ -660,29 +638,6 @@ def _order_keys(queue: Queue) -> list[ColumnElement[Any]]:
     return [_urgent_due(), Report.submitted_at, Report.id]
 
 
-def _since_reopened(at: Any, report_id: Any) -> ColumnElement[bool]:
-    """``at`` is after the last reopening of report ``report_id`` (or it was never reopened):
-    no reopening at or after it — one probe of the report's events."""
-    return ~exists().where(Event.report_id == report_id, Event.action == "reopen", Event.at >= at)
-
-
-def _to_follow() -> ColumnElement[bool]:
-    """A reply since the last reopening, or a latest rating 'Không hài lòng' since then (Đ11.3)."""
-    latest = (
-        select(func.max(Rating.id)).where(Rating.report_id == Report.id).correlate(Report)
-    ).scalar_subquery()
-    return or_(
-        exists().where(
-            Reply.report_id == Report.id, _since_reopened(Reply.created_at, Reply.report_id)
-        ),
-        exists().where(
-            Rating.id == latest,
-            Rating.value == DISSATISFIED,
-            _since_reopened(Rating.created_at, Rating.report_id),
-        ),
-    )
-
-
 def _disputed() -> ColumnElement[bool]:
     """Returned to the IOC by at least two different agencies (Đ3.8)."""
     agencies = (
@@ -726,7 +681,7 @@ def _membership(
     if queue.kind == "disputes":
         return [Report.state.in_(sorted(queue.states)), _disputed()]
     if queue.kind == "replies":
-        return [Report.state.in_(sorted(queue.states)), _to_follow()]
+        return [Report.state.in_(sorted(queue.states)), followed.to_follow()]
     if queue.kind == "late":
         return [_overdue(now)]
     if queue.kind == "warning":
@@ -917,7 +872,9 @@ def report_view(
         (e for e in reversed(report.extensions) if e.requested_at and e.granted_at is None), None
     )
     sees_register = actor.role in disclosure.REGISTER_READERS
-    actions = actions_for(life, actor, report)
+    actions = actions_for(
+        life, actor, report, feedback_to_follow=bool(row.pending_replies or row.dissatisfied)
+    )
     return ReportView(
         row=row,
         story=told,

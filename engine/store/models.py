@@ -288,13 +288,14 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("report_id", "seq"),
-        # Reopenings only: the IOC's replies queue asks "no reopening since this reply?".
+        # Follow-ups of feedback only (engine.services.feedback): the IOC's replies queue asks
+        # "no reopening or handling since this reply?".
         Index(
-            "ix_events_reopen",
+            "ix_events_feedback_followed",
             "report_id",
             "at",
-            postgresql_where=text("action = 'reopen'"),
-            sqlite_where=text("action = 'reopen'"),
+            postgresql_where=text("action IN ('close_feedback', 'reopen')"),
+            sqlite_where=text("action IN ('close_feedback', 'reopen')"),
         ),
     )
 

@@ -2,9 +2,11 @@
 
 from engine.workflow.table import (
     ACTIONS,
+    FEEDBACK_FOLLOW_UPS,
     FINAL_STATES,
     RATINGS,
     STATE_LABELS_VI,
+    STATE_SECRET_MARKS,
     TABLE,
     Clock,
     Role,
@@ -16,9 +18,11 @@ from engine.workflow.table import (
 
 __all__ = [
     "ACTIONS",
+    "FEEDBACK_FOLLOW_UPS",
     "FINAL_STATES",
     "RATINGS",
     "STATE_LABELS_VI",
+    "STATE_SECRET_MARKS",
     "TABLE",
     "Clock",
     "Role",

@@ -176,7 +176,21 @@ TABLE: tuple[Transition, ...] = (
          "Đánh giá kết quả", requires={"rating"}),
     _row("reopen", (S.PUBLISHED, S.ANSWERED_PRIVATELY), S.FORWARDED, (IOC,), "Đ11.3",
          "Chuyển lại cơ quan xử lý làm rõ", note_required=True, start=(C.VERIFY,)),
+    _row("close_feedback", (S.PUBLISHED, S.ANSWERED_PRIVATELY), None, (IOC,), "Đ11.3",
+         "Đã xử lý phản hồi, đánh giá", note_required=True),
+    _row("mark_secret_at_classification", (S.RECEIVED, S.CLASSIFIED, S.RETURNED), None, (IOC,),
+         "Đ10.3", "Đánh dấu liên quan bí mật nhà nước", requires={"reason"}),
+    _row("mark_secret_before_publication",
+         (S.FORWARDED, S.IN_PROGRESS, S.PENDING_APPROVAL, S.APPROVED), None, (LEADER,), "Đ10.3",
+         "Đánh dấu liên quan bí mật nhà nước", requires={"reason"}),
 )  # fmt: skip
+
+#: The actions after which the IOC has followed up every reply and rating given until then
+#: (Đ11.3): sending the report back to the agency, or recording that the feedback was handled.
+FEEDBACK_FOLLOW_UPS = frozenset({"reopen", "close_feedback"})
+#: The actions that mark a report as touching state secrets (Đ10.3): the IOC's at
+#: classification, the agency's leader's before publication.
+STATE_SECRET_MARKS = frozenset({"mark_secret_at_classification", "mark_secret_before_publication"})
 
 RATINGS: Mapping[str, str] = MappingProxyType(
     {"hai_long": "Hài lòng", "chap_nhan_duoc": "Chấp nhận được", "khong_hai_long": "Không hài lòng"}

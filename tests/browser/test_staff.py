@@ -180,7 +180,8 @@ def test_whole_path_from_the_ioc_to_publication(
     )
     perform(page, "forward", then="forwarded")
     expect(page.locator("#report-agency")).to_have_attribute("data-agency", "SXD")
-    expect(page.locator("#report-rule")).to_contain_text("quy tắc: giao-thong-van-tai")
+    expect(page.locator("#report-rule")).to_contain_text("Phụ lục 1 — phân công lĩnh vực")
+    expect(page.locator("#report-rule")).to_have_attribute("data-rule", "giao-thong-van-tai")
     sign_out(page)
 
     # Sở Xây dựng's officer: verify and accept, then propose the result to the leader.
@@ -266,7 +267,7 @@ def test_returned_to_the_ioc_and_forwarded_to_another_agency(
     shot(page, request, "1-forward-needs-a-note")
     perform(page, "forward", {"note": FORWARD_NOTE}, then="forwarded")
     expect(page.locator("#report-agency")).to_have_attribute("data-agency", "SYT")
-    expect(page.locator("#report-rule")).to_have_text("chọn tay")
+    expect(page.locator("#report-rule")).to_contain_text("Chọn tay, khác quy tắc phân công")
     sign_out(page)
 
     # Sở Y tế's officer: sees it to verify, and accepts it.

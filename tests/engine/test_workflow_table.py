@@ -9,10 +9,21 @@ from pathlib import Path
 import pytest
 
 from engine.services.effects import EFFECTS
-from engine.workflow import ACTIONS, TABLE, Role, State, Transition, WorkflowTableError, allowed
+from engine.workflow import (
+    ACTIONS,
+    FEEDBACK_FOLLOW_UPS,
+    STATE_SECRET_MARKS,
+    TABLE,
+    Role,
+    State,
+    Transition,
+    WorkflowTableError,
+    allowed,
+)
 from engine.workflow.table import check, reachable_states
 
 ROOT = Path(__file__).resolve().parents[2]
+ANSWERED = {State.PUBLISHED, State.ANSWERED_PRIVATELY, State.RESTRICTED}
 
 
 def test_every_state_is_reached_and_every_action_has_an_effect() -> None:
@@ -29,11 +40,31 @@ def test_the_issue_contract_of_actions_and_roles() -> None:
     assert ACTIONS["designate"].roles == {Role.OPERATOR_ADMIN}
     assert ACTIONS["publish"].roles == {Role.OFFICER, Role.LEADER}
     notes = {a for a, row in ACTIONS.items() if row.note_required}
-    assert notes == {"request_info", "escalate", "designate", "return_to_officer", "reopen"}
+    assert notes == {
+        "request_info",
+        "escalate",
+        "designate",
+        "return_to_officer",
+        "reopen",
+        "close_feedback",
+    }
+    # Đ10.3: the IOC marks a state secret at classification, the agency's leader before
+    # publication; nobody else, and never with no reason given.
+    marks = {a: row for a, row in ACTIONS.items() if a in STATE_SECRET_MARKS}
+    assert {a: row.roles for a, row in marks.items()} == {
+        "mark_secret_at_classification": {Role.IOC_OPERATOR},
+        "mark_secret_before_publication": {Role.LEADER},
+    }
+    assert all(row.requires == {"reason"} and row.target is None for row in marks.values())
+    assert State.APPROVED in marks["mark_secret_before_publication"].sources
+    assert not any(s in ANSWERED for row in marks.values() for s in row.sources)
+    assert ACTIONS["close_feedback"].roles == {Role.IOC_OPERATOR}
+    assert {"reopen", "close_feedback"} == FEEDBACK_FOLLOW_UPS
     assert {r.action for r in allowed(State.PENDING_APPROVAL, Role.LEADER)} == {
         "approve",
         "edit_and_approve",
         "return_to_officer",
+        "mark_secret_before_publication",
     }
     # Readers and auditors change nothing.
     assert not any(Role.PROVINCE_VIEWER in r.roles or Role.AUDITOR in r.roles for r in TABLE)

@@ -62,7 +62,12 @@ INPUTS: dict[str, dict[str, object]] = {
     "reply": {"text": "Xin cho biết vì sao chưa sơn lại vạch?"},
     "rate": {"rating": "hai_long"},
     "reopen": {"note": "Người dân đề nghị làm rõ."},
+    "close_feedback": {"note": "Đã gọi điện giải thích cho người phản ánh."},
+    "mark_secret_at_classification": {"reason": "Khu vực quân sự (Đ10.3)."},
+    "mark_secret_before_publication": {"reason": "Kết quả nêu vị trí công trình quốc phòng."},
 }
+#: What must come before an action for it to have something to act on.
+BEFORE = {"close_feedback": "reply"}
 
 #: The shortest way to bring a new report to each state.
 PATHS: dict[State, tuple[str, ...]] = {
@@ -145,6 +150,8 @@ def test_every_action_for_every_role_in_every_state(life: Lifecycle) -> None:
                 allowed = role in row.roles and state in row.sources
                 if allowed:
                     fresh = report_in(life, state)
+                    if row.action in BEFORE:
+                        do(life, fresh, BEFORE[row.action])
                     outcome = do(life, fresh, row.action, actor)
                     assert outcome.state in row.targets(), (row.action, state)
                     continue

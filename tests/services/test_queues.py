@@ -177,7 +177,7 @@ def test_actions_are_the_tables_filtered_by_scope(life: Lifecycle) -> None:
             for who in (IOC, OFFICER, LEADER, OTHER_OFFICER, VIEWER, AUDITOR, ADMIN)
         }
     assert names[OFFICER] == ["accept", "return_to_ioc"]
-    assert names[LEADER] == ["assign"]
+    assert names[LEADER] == ["assign", "mark_secret_before_publication"]
     assert names[OTHER_OFFICER] == [] and names[VIEWER] == [] and names[AUDITOR] == []
     assert names[IOC] == [] and names[ADMIN] == []
 

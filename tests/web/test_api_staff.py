@@ -201,7 +201,10 @@ def test_the_staff_view_has_the_clocks_events_and_actions_of_the_role(
     assert officer["clock"]["step"] == "verify" and officer["clock"]["remaining_minutes"] > 0
     assert [e["action"] for e in officer["events"]] == ["submit", "classify", "forward"]
     leader = opened(client, tokens["lanhdao.sxd"], code, openapi)
-    assert {a["action"] for a in leader["allowed_actions"]} == {"assign"}
+    assert {a["action"] for a in leader["allowed_actions"]} == {
+        "assign",
+        "mark_secret_before_publication",
+    }
     ioc = opened(client, tokens["ioc"], code, openapi)
     assert ioc["allowed_actions"] == [] and ioc["reporter"]["name"] == "Nguyễn Văn An"
     for reader in ("tinh", "kiemtra"):  # they read reports, not who sent them (Đ5.4)

@@ -341,7 +341,9 @@ def test_the_pickers_preselect_the_rules_choice_and_name_the_rule(desk: Desk) ->
     perform(desk.life, actor("ioc"), code, "classify", sector="giao-thong-van-tai")
     html = page_of(desk, "ioc", f"/ban-xu-ly/phan-anh/{code}")
     assert tags(html, "p", id="forward-agency-rule", data_rule="giao-thong-van-tai")
-    assert "quy tắc: giao-thong-van-tai" in text_of(html)
+    # The rule in words, with its article; its internal id is not shown to staff.
+    assert "Phụ lục 1 — phân công lĩnh vực Giao thông - Vận tải" in text_of(html)
+    assert "giao-thong-van-tai" not in text_of(html)
     assert "Theo quy tắc phân công: Sở Xây dựng" in text_of(html)
     chosen = html[html.index('id="forward-agency"') :]
     assert 'value="SXD" selected' in chosen[: chosen.index("</select>")]
@@ -641,7 +643,7 @@ def test_the_desk_names_people_and_agencies_in_vietnamese(desk: Desk) -> None:
 
 
 def test_a_report_of_another_agency_is_refused_on_the_page_and_the_post(desk: Desk) -> None:
-    code = health_report(desk.life)
+    code = health_report(desk.life).code
     perform(desk.life, actor("ioc"), code, "classify", sector=HEALTH)
     perform(desk.life, actor("ioc"), code, "forward")
     html = page_of(desk, "canbo.sxd", f"/ban-xu-ly/phan-anh/{code}", 403)

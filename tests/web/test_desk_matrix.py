@@ -64,7 +64,9 @@ def allowed_here(row: Transition, role: Role, state: State, agency: str) -> bool
 
 @pytest.mark.parametrize("state", list(State), ids=str)
 def test_each_role_sees_the_forms_the_table_allows_and_no_other(desk: Desk, state: State) -> None:
-    reports = {agency: report_in(desk.life, state, agency) for agency in (OWN, OTHER)}
+    reports = {
+        agency: report_in(desk.life, state, agency, feedback=True) for agency in (OWN, OTHER)
+    }
     for role in STAFF_ROLES:
         client = desk.client(OF_ROLE[role])
         for agency, code in reports.items():
@@ -116,13 +118,15 @@ def test_every_action_by_every_role_on_its_own_and_anothers_report(
     desk: Desk, row: Transition
 ) -> None:
     state = _source(row)
-    refused_on = {agency: report_in(desk.life, state, agency) for agency in (OWN, OTHER)}
+    refused_on = {
+        agency: report_in(desk.life, state, agency, feedback=True) for agency in (OWN, OTHER)
+    }
     done = 0
     for role in STAFF_ROLES:
         client = desk.client(OF_ROLE[role])
         for agency in (OWN, OTHER):
             if allowed_here(row, role, state, agency):
-                code = report_in(desk.life, state, agency)
+                code = report_in(desk.life, state, agency, feedback=True)
                 response = client.post(
                     f"/ban-xu-ly/phan-anh/{code}/{row.action}",
                     data=_form(row, agency, version_of(desk.life, code)),

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from engine.accounts import create_user
-from engine.services.lifecycle import Actor, Lifecycle, NewReport
+from engine.services.lifecycle import Actor, Lifecycle, NewReport, Submitted
 from engine.store.models import Disclosure, Event, OutboxMessage, Report
 from engine.workflow import ACTIONS, Role, State
 from tests.apps import make_app
@@ -109,6 +109,11 @@ def build_desk(folder: Path) -> Desk:
 
 
 def submit(life: Lifecycle, **changes: Any) -> str:
+    return submitted(life, **changes).code
+
+
+def submitted(life: Lifecycle, **changes: Any) -> Submitted:
+    """A pothole report as the reporter sent it: its code and tracking token."""
     values: dict[str, Any] = {
         "name": "Nguyễn Văn An",
         "phone": "0909 123 456",
@@ -118,12 +123,12 @@ def submit(life: Lifecycle, **changes: Any) -> str:
         "address": "45 Phạm Thái Bường",
     }
     values.update(changes)
-    return life.submit(NewReport(**values)).code
+    return life.submit(NewReport(**values))
 
 
-def health_report(life: Lifecycle, **changes: Any) -> str:
+def health_report(life: Lifecycle, **changes: Any) -> Submitted:
     """A report for Sở Y tế (another agency than Sở Xây dựng)."""
-    return submit(
+    return submitted(
         life,
         content="Cơ sở bán thực phẩm không rõ nguồn gốc, nghi ngộ độc thực phẩm ở chợ.",
         address="Chợ Phước Hậu",
@@ -161,13 +166,17 @@ FORM_INPUTS: dict[str, dict[str, str]] = {
 AGENCY_STAFF = {"SXD": ("canbo.sxd", "lanhdao.sxd"), "SYT": ("canbo.syt", "lanhdao.syt")}
 
 
-def report_in(life: Lifecycle, state: State, agency: str = "SXD") -> str:
-    """A new report brought to ``state``; once forwarded, it is ``agency``'s (SXD or SYT)."""
+def report_in(life: Lifecycle, state: State, agency: str = "SXD", *, feedback: bool = False) -> str:
+    """A new report brought to ``state``; once forwarded, it is ``agency``'s (SXD or SYT).
+
+    With ``feedback``, an answered report also has the reporter's reply for the IOC to follow.
+    """
     extra = {
         "confidential": state is State.ANSWERED_PRIVATELY,
         "state_secret": state is State.RESTRICTED,
     }
-    code = submit(life, **extra) if agency == "SXD" else health_report(life, **extra)
+    sent = submitted(life, **extra) if agency == "SXD" else health_report(life, **extra)
+    code = sent.code
     sector = TRANSPORT if agency == "SXD" else HEALTH
     officer, leader = (actor(u) for u in AGENCY_STAFF[agency])
     for action in PATHS[state]:
@@ -180,6 +189,16 @@ def report_in(life: Lifecycle, state: State, agency: str = "SXD") -> str:
         }.get(action, actor("ioc"))
         inputs = {"sector": sector} if action == "classify" else INPUTS[action]
         perform(life, who, code, action, **inputs)
+    if feedback and state in (State.PUBLISHED, State.ANSWERED_PRIVATELY):
+        reporter = Actor("người phản ánh", Role.REPORTER)
+        life.perform(
+            reporter,
+            code,
+            "reply",
+            version=version_of(life, code),
+            token=sent.tracking_token,
+            text="Xin làm rõ thêm.",
+        )
     assert state_of(life, code) is state
     return code
 

@@ -33,7 +33,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
+from engine.accounts import ADMINISTRATION_READERS
 from engine.rules.facts import fold
+from engine.rules.wording import describe
 from engine.sector_fields import Detail, InvalidExtra, details
 from engine.services import disclosure, keyset, queues, recovery
 from engine.services.errors import Conflict, DomainError, Forbidden, InvalidInput, WrongState
@@ -100,6 +102,7 @@ DATA_LABELS = {
     "previous": "Đánh giá trước",
     "files": "Tệp đính kèm",
     "attachments": "Tệp đính kèm (tên)",
+    "replies": "Số phản hồi đã xử lý",
 }
 VISIBILITY_WORDS = {
     "public": "công khai",
@@ -135,6 +138,9 @@ def _frame() -> dict[str, Any]:
         "role_label": queues.ROLE_LABELS.get(staff.role, "") if staff else "",
         "agency_name": agency.name if agency else (staff.agency if staff else None),
         "logout_url": optional_url("auth.logout"),
+        "admin_url": (
+            optional_url("admin.index") if staff and staff.role in ADMINISTRATION_READERS else None
+        ),
         "reads_register": bool(staff and staff.role in disclosure.REGISTER_READERS),
         "snapshot": snap,
         "state_labels": STATE_LABELS_VI,
@@ -148,6 +154,7 @@ def _frame() -> dict[str, Any]:
         "rating_label": lambda r: RATINGS.get(r or "", r),
         "sector_details": sector_details,
         "size_text": size_text,
+        "rule_words": lambda rule: describe(snap, rule),
     }
 
 
@@ -214,6 +221,8 @@ def event_facts(data: dict[str, Any] | None) -> list[tuple[str, str]]:
             text = "Có"
         elif key == "visibility":
             text = VISIBILITY_WORDS.get(value, value)
+        elif key == "rule":
+            text = describe(snap, value)
         elif key in ("rating", "previous"):
             text = RATINGS.get(value, value)
         elif key == "files":

@@ -10,7 +10,7 @@ WTForms fields (:mod:`web.sector_forms`) and added to the form as ``ActionForm.s
 
 Defaults explain themselves: the sector picker preselects the rules' suggestion and names the rule
 and the words it matched; the agency picker preselects the routing rules' choice and names the
-route (``quy tắc: giao-thong-van-tai``). Times are typed in the province's zone
+route in words (``Phụ lục 1 — phân công lĩnh vực Giao thông vận tải``), never its internal id. Times are typed in the province's zone
 (``datetime-local``) and become aware datetimes here.
 """
 
@@ -27,6 +27,7 @@ from engine.config.snapshot import Snapshot
 from engine.media.model import human_size
 from engine.rules import RulesEngine
 from engine.rules.facts import fold
+from engine.rules.wording import describe
 from engine.services.public import NOTES_FOR_REPORTER
 from engine.services.queues import STAFF_ROLES, ReportView, sub_units
 from engine.uploads import result_limits_of
@@ -75,6 +76,8 @@ class Widget:
     #: The rule behind the preselected value (``giao-thong-van-tai``), shown beside it.
     rule: str | None = None
     rule_text: str | None = None
+    #: What that rule is, in words and with its article (:func:`engine.rules.wording.describe`).
+    rule_words: str | None = None
     #: The option the rule chose; it keeps its mark even when the form returns another value.
     rule_value: str | None = None
     datalist: tuple[str, ...] = ()
@@ -178,6 +181,7 @@ def _sector(ctx: Context, row: Transition, required: bool) -> Widget:
         hint=" ".join(hints) or None,
         rule=rule,
         rule_text=rule_text,
+        rule_words=describe(snap, rule, suggestion=True) if rule else None,
         rule_value=value if rule else None,
     )
 
@@ -221,6 +225,7 @@ def _agency(ctx: Context, row: Transition, required: bool) -> Widget:
         hint=" ".join(hints),
         rule=rule,
         rule_text=rule_text,
+        rule_words=describe(snap, rule) if rule else None,
         rule_value=value if rule else None,
     )
 
