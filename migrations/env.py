@@ -22,6 +22,7 @@ OPTIONS = {
     # runs on SQLite and PostgreSQL alike.
     "render_as_batch": True,
     "render_item": migrate.render_item,
+    "include_name": migrate.include_name,
     "compare_type": True,
     "version_table": migrate.VERSION_TABLE,
 }
