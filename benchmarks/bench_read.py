@@ -63,14 +63,10 @@ STAFF = {
 }
 PASSWORD = "mat-khau-do-hieu-nang"
 SEARCH_WORD = "ổ gà"
-#: The phrase found in any searched column, as the GIN indexes are written (engine.store.search).
+#: The phrase found in any searched column, as the index is written (engine.store.search).
 PHRASE_FOUND = (
-    "("
-    + " OR ".join(
-        f"to_tsvector('simple'::regconfig, {column}) @@ phraseto_tsquery('simple'::regconfig, 'o ga')"
-        for column in ("search_text", "search_place", "search_result")
-    )
-    + ")"
+    "search_vector @@ to_tsquery('simple'::regconfig, "
+    "'(''o'':A <-> ''ga'':A) | (''o'':B <-> ''ga'':B) | (''o'':C <-> ''ga'':C)')"
 )
 IOC_STATES = "('received','classified','needs_info','returned','escalated')"
 AGENCY_STATES = "('forwarded','in_progress','pending_approval','approved')"

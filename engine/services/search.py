@@ -12,8 +12,8 @@ Relevance is a whole number that both databases compute alike, so that SQLite an
 give the same answers in the same order: 8 for the code, and for each phrase 4 when it is in
 the content, 2 in the published answer, 1 in the place. Lists sort by it, then newest first.
 
-The index is the database's own (:mod:`engine.store.search`): FTS5 on SQLite, GIN over
-``to_tsvector('simple', …)`` on PostgreSQL. Communes are matched here against the
+The index is the database's own (:mod:`engine.store.search`): FTS5 on SQLite, a weighted
+tsvector with a GIN index on PostgreSQL. Communes are matched here against the
 configuration's names, so a renamed commune is found by its new name without re-indexing.
 """
 
@@ -55,6 +55,13 @@ CODE_WEIGHT, CONTENT_WEIGHT, RESULT_WEIGHT, PLACE_WEIGHT = 8, 4, 2, 1
 
 _FTS = table(index.FTS_TABLE, column("rowid"), column(index.FTS_TABLE))
 _PG_CONFIG = literal_column(index.PG_CONFIG)
+_PG_VECTOR = literal_column(f"reports.{index.PG_VECTOR}")
+
+
+def _tsquery(phrase: str, weight: str) -> str:
+    """``"o ga"`` in the column of weight A → ``('o':A <-> 'ga':A)``; the words hold letters
+    and digits only (:func:`words`), so quoting them is safe."""
+    return "(" + " <-> ".join(f"'{word}':{weight}" for word in phrase.split()) + ")"
 
 
 def words(text: str | None) -> str:
@@ -130,7 +137,7 @@ class Matcher:
 
     def _anywhere(self, phrase: str) -> ColumnElement[bool]:
         if self.postgres:
-            found = or_(*(self._in(c, phrase) for c in index.COLUMNS))
+            found = self._vector(" | ".join(_tsquery(phrase, w) for w in index.WEIGHTS.values()))
         else:
             found = self._fts(f'"{phrase}"')
         return self._or_commune(found, phrase)
@@ -144,9 +151,12 @@ class Matcher:
 
     def _in(self, name: str, phrase: str) -> ColumnElement[bool]:
         if self.postgres:
-            vector = func.to_tsvector(_PG_CONFIG, getattr(Report, name))
-            return vector.op("@@")(func.phraseto_tsquery(_PG_CONFIG, phrase))
+            return self._vector(_tsquery(phrase, index.WEIGHTS[name]))
         return self._fts(f'{name} : "{phrase}"')
+
+    @staticmethod
+    def _vector(query: str) -> ColumnElement[bool]:
+        return _PG_VECTOR.op("@@")(func.to_tsquery(_PG_CONFIG, query))
 
     @staticmethod
     def _fts(expression: str) -> ColumnElement[bool]:

@@ -177,7 +177,14 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Leave the text index's tables and indexes out of autogenerate's comparison: they are
     made per dialect by :mod:`engine.store.search`, not by the models."""
-    return not (type_ in ("table", "index") and search.is_index_object(name))
+    return not (type_ in ("table", "column", "index") and search.is_index_object(name))
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """As :func:`include_name`, for the objects Alembic compares (a reflected column too)."""
+    return include_name(name, type_, None)
 
 
 def _refuse_unversioned_tables(connection: Connection) -> None:

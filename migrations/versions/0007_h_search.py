@@ -8,8 +8,8 @@ Create Date: 2026-12-03
 ``LIKE '%syllable%'``: each syllable anywhere, inside other words too ("ổ gà" found rubbish
 reports). Now three columns of folded words — the content (``search_text``), the address
 (``search_place``) and the published answer (``search_result``) — indexed by the database:
-an FTS5 table kept by triggers on SQLite, GIN indexes over ``to_tsvector('simple', …)`` on
-PostgreSQL. The existing rows are folded here, then indexed.
+an FTS5 table kept by triggers on SQLite; on PostgreSQL a stored generated tsvector of the
+three (weights A, B, C) with a GIN index. The existing rows are folded here, then indexed.
 
 The folding is written out here (a revision does not import the application): lower case, no
 diacritics, ``đ`` → ``d``, the words one space apart — as the service's ``search.words``.
@@ -54,11 +54,18 @@ SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS report_search_insert",
     "DROP TABLE IF EXISTS report_search",
 )
-PG_CREATE = tuple(
-    f"CREATE INDEX ix_reports_{c} ON reports USING gin (to_tsvector('simple'::regconfig, {c}))"
-    for c in COLUMNS
+_vector = " || ".join(
+    f"setweight(to_tsvector('simple'::regconfig, {column}), '{weight}')"
+    for column, weight in (("search_text", "A"), ("search_result", "B"), ("search_place", "C"))
 )
-PG_DROP = tuple(f"DROP INDEX IF EXISTS ix_reports_{c}" for c in COLUMNS)
+PG_CREATE = (
+    f"ALTER TABLE reports ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({_vector}) STORED",
+    "CREATE INDEX ix_reports_search_vector ON reports USING gin (search_vector)",
+)
+PG_DROP = (
+    "DROP INDEX IF EXISTS ix_reports_search_vector",
+    "ALTER TABLE reports DROP COLUMN IF EXISTS search_vector",
+)
 BATCH = 2000
 
 

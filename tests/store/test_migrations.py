@@ -68,6 +68,7 @@ def schema_diff(url: str) -> list[object]:
                     "compare_type": True,
                     "render_item": migrate.render_item,
                     "include_name": migrate.include_name,
+                    "include_object": migrate.include_object,
                 },
             )
             return compare_metadata(context, Base.metadata)
