@@ -63,10 +63,11 @@ STAFF = {
 }
 PASSWORD = "mat-khau-do-hieu-nang"
 SEARCH_WORD = "ổ gà"
-#: The phrase found in any searched column, as the index is written (engine.store.search).
+#: The phrase found in any searched column, as the index is written (engine.store.search);
+#: the colons escaped for ``text()``.
 PHRASE_FOUND = (
     "search_vector @@ to_tsquery('simple'::regconfig, "
-    "'(''o'':A <-> ''ga'':A) | (''o'':B <-> ''ga'':B) | (''o'':C <-> ''ga'':C)')"
+    r"'(''o''\:A <-> ''ga''\:A) | (''o''\:B <-> ''ga''\:B) | (''o''\:C <-> ''ga''\:C)')"
 )
 IOC_STATES = "('received','classified','needs_info','returned','escalated')"
 AGENCY_STATES = "('forwarded','in_progress','pending_approval','approved')"
