@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+
 # revision identifiers, used by Alembic.
 revision: str = "0002_sector_extra_fields"
 down_revision: str | Sequence[str] | None = "0001_initial"
