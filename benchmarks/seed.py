@@ -53,9 +53,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from engine import audit, demo, templates  # noqa: E402
 from engine.config.loader import DEFAULT_DIRECTORY, load  # noqa: E402
 from engine.config.regulation import RESULT_TEMPLATE  # noqa: E402
-from engine.rules import fold  # noqa: E402
 from engine.services.effects import NOTICES, VISIBILITY_STATES  # noqa: E402
 from engine.services.lifecycle import CODE_PREFIX, REPORTER_IN_RECORD, Actor, Lifecycle  # noqa: E402
+from engine.services.search import words  # noqa: E402
 from engine.sla import clocks  # noqa: E402
 from engine.workflow import ACTIONS, Role, State  # noqa: E402
 from engine.workflow import Clock as Step  # noqa: E402
@@ -93,7 +93,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "suggested_sector", "area", "address", "latitude", "longitude", "confidential",
         "state_secret", "duplicate_of_id", "agency", "routing_rule", "officer", "unit",
         "proposed_result", "approved_result", "published_text", "rating", "last_event_hash",
-        "search_text", "submitted_at", "published_at", "updated_at", "version",
+        "search_text", "search_place", "search_result", "submitted_at", "published_at", "updated_at", "version",
     ),
     "reporters": ("report_id", "name", "phone", "email", "address"),
     "clocks": (
@@ -222,7 +222,7 @@ class World:
             refusals.append(Variant(None, area.code, content.format(**fillers), reason, fillers))
         for variants in pool.values():
             for v in variants:
-                v.search_text = fold(f"{v.content} {v.fillers['address']}")
+                v.search_text = words(v.content)
                 v.suggested = (
                     v.sector if rng.random() < 0.7 else planner.sectors.draw()
                 )  # keyword suggestions are right most of the time
@@ -431,7 +431,9 @@ class Story:
                 f["confidential"], f["state_secret"], f.get("duplicate_of"), f.get("agency"),
                 f.get("routing_rule"), f.get("officer"), None, f.get("proposed_result"),
                 f.get("approved_result"), f.get("published_text"), f.get("rating"), last.hash,
-                f["search_text"], self.events[0].at, published, last.at, len(self.events) + 1,
+                f["search_text"], words(variant.fillers["address"]),
+                words(f.get("approved_result")) if f.get("published_text") else "",
+                self.events[0].at, published, last.at, len(self.events) + 1,
             )
         )  # fmt: skip
         rows["reporters"].append((self.id, *reporter))
@@ -547,7 +549,7 @@ class Writer:
         content, search_text = variant.content, variant.search_text
         if duplicate is not None:
             content = rng.choice(demo.DUPLICATE_OPENERS) + content
-            search_text = fold(f"{content} {variant.fillers['address']}")
+            search_text = words(content)
         pinned = channel == "mobile" or rng.random() < 0.15
         story.fields.update(
             channel=channel,
@@ -599,7 +601,7 @@ class Writer:
                 stamp = story.at.astimezone(self.world.zone).strftime("%d/%m/%Y %H:%M")
                 added = f"\n\n[Bổ sung {stamp}] {text}"
                 story.fields["content"] += added
-                story.fields["search_text"] += fold(added)
+                story.fields["search_text"] += f" {words(added)}"
             reporter = Actor(story.reporter, Role.REPORTER)
             story.step(reporter, "provide_info", data={"text": text})
         agency = self.intake(story, ioc, kind, variant)

@@ -22,6 +22,8 @@ OPTIONS = {
     # runs on SQLite and PostgreSQL alike.
     "render_as_batch": True,
     "render_item": migrate.render_item,
+    "include_name": migrate.include_name,
+    "include_object": migrate.include_object,
     "compare_type": True,
     "version_table": migrate.VERSION_TABLE,
 }

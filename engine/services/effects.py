@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine import sector_fields, templates
 from engine.config.regulation import RESULT_TEMPLATE
-from engine.rules import fold
-from engine.services import feedback
+from engine.services import feedback, search
 from engine.services.errors import InvalidInput
 from engine.sla import clocks
 from engine.store.models import Attachment, Event, Extension, Rating, Reply, Report, Reporter
@@ -115,8 +114,10 @@ def check_new_report(
 
 
 def index_text(report: Report) -> None:
-    """Keep the folded search text in step with the content and place."""
-    report.search_text = fold(f"{report.content} {report.address or ''}")
+    """Keep the searched words in step with the content and the address (the database's text
+    index follows them in the same transaction: :mod:`engine.store.search`)."""
+    report.search_text = search.words(report.content)
+    report.search_place = search.words(report.address)
 
 
 def suggested_sector(life: Lifecycle, text: str) -> str | None:
@@ -436,6 +437,8 @@ def publish(act: Act) -> Result:
     level, rule, text = published_result(act.life, act.session, act.report)
     act.report.published_text = text
     act.report.published_at = act.at
+    # The answer only: the Phụ lục 2 text around it repeats the content and names the reporter.
+    act.report.search_result = search.words(act.report.approved_result)
     return VISIBILITY_STATES[level], {"visibility": level, "rule": rule}
 
 
@@ -463,6 +466,7 @@ def rate(act: Act) -> Result:
 
 def reopen(act: Act) -> Result:
     act.report.published_text = None
+    act.report.search_result = ""
     return act.row.target, {"agency": act.report.agency}
 
 

@@ -25,9 +25,8 @@ from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from engine.config.snapshot import Snapshot
-from engine.rules import fold
 from engine.sector_fields import Detail, details
-from engine.services import keyset
+from engine.services import keyset, search
 from engine.services.errors import Forbidden, NotFound
 from engine.store.models import Attachment, Clock, Event, Reply, Report, Reporter
 from engine.workflow import ACTIONS, RATINGS, STATE_LABELS_VI, State
@@ -121,7 +120,7 @@ def _public_columns() -> tuple[Any, ...]:
     )
 
 
-def _where(filters: Filters, zone: tzinfo) -> list[Any]:
+def _where(filters: Filters, zone: tzinfo, found: search.Matcher | None = None) -> list[Any]:
     # Written as the partial index ix_reports_published says it (the state as a literal, not a
     # parameter), so that the planner may read the list from that index.
     clauses: list[Any] = [
@@ -140,24 +139,36 @@ def _where(filters: Filters, zone: tzinfo) -> list[Any]:
     if filters.until:
         end = datetime.combine(filters.until + timedelta(days=1), time(), zone)
         clauses.append(Report.submitted_at < end)
-    for word in fold(filters.text or "").split():
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        clauses.append(Report.search_text.like(f"%{escaped}%", escape="\\"))
+    if found is not None:
+        # Over published text only: the content, the place and the published answer (never the
+        # reporter, who is not indexed), within the published, non-confidential reports above.
+        clauses.append(found.condition())
     return clauses
+
+
+def _matcher(session: Session, snapshot: Snapshot, filters: Filters) -> search.Matcher | None:
+    if not filters.text:
+        return None
+    return search.matcher(session, filters.text, snapshot.areas)
 
 
 def published_reports(
     session: Session, snapshot: Snapshot, filters: Filters, page: int = 1, size: int = 20
 ) -> Page:
-    """Published results, newest first, filtered, one page at a time."""
+    """Published results, newest first (the most relevant first when searched), one page at a
+    time by number."""
     zone = _zone(snapshot)
-    where = and_(*_where(filters, zone))
+    found = _matcher(session, snapshot, filters)
+    where = and_(*_where(filters, zone, found))
     total = session.scalar(select(func.count()).select_from(Report).where(where)) or 0
     page = max(1, min(page, max(1, math.ceil(total / size))))
+    order = [Report.published_at.desc(), Report.id.desc()]
+    if found is not None:
+        order.insert(0, found.relevance().desc())
     rows = session.execute(
         select(*_public_columns())
         .where(where)
-        .order_by(Report.published_at.desc(), Report.id.desc())
+        .order_by(*order)
         .limit(size)
         .offset((page - 1) * size)
     ).all()
@@ -218,17 +229,25 @@ def published_page(
 ) -> Listing:
     """Published results, newest first: the page after position ``after``, or page ``page``.
 
+    Searched (``filters.text``), the most relevant first: the position then carries the
+    relevance too (:mod:`engine.services.search` computes it alike on both databases).
     A page by number is clamped to the pages of the first :data:`keyset.COUNT_CAP` results, so
     its ``OFFSET`` never passes that many rows of the index; deeper pages go by position.
     A position not written here raises :class:`keyset.BadCursor`.
     """
-    where = _where(filters, _zone(snapshot))
+    found = _matcher(session, snapshot, filters)
+    where = _where(filters, _zone(snapshot), found)
+    rank = found.relevance() if found is not None else None
+    keys: tuple[Any, ...] = _ORDER if rank is None else (rank, *_ORDER)
+    shown_rank = () if rank is None else (rank.label("relevance"),)
     total = keyset.capped_count(session, select(Report.id).where(*where)) if count else None
-    query = select(*_public_columns()).where(*where).order_by(*(k.desc() for k in _ORDER))
+    query = (
+        select(*_public_columns(), *shown_rank).where(*where).order_by(*(k.desc() for k in keys))
+    )
     number: int | None = None
     if after:
-        cursor = keyset.Cursor.parse(after, len(_ORDER))
-        query = query.where(*keyset.after(_ORDER, cursor, descending=True))
+        cursor = keyset.Cursor.parse(after, len(keys))
+        query = query.where(*keyset.after(keys, cursor, descending=True))
     else:
         counted = min(total, keyset.COUNT_CAP) if total is not None else size
         number = max(1, min(page, max(1, math.ceil(counted / size))))
@@ -237,7 +256,11 @@ def published_page(
     shown = rows[:size]
     following = None
     if len(rows) > size:
-        following = keyset.Cursor((shown[-1].published_at, shown[-1].id)).token()
+        last = shown[-1]
+        position = (last.published_at, last.id)
+        if found is not None:
+            position = (last.relevance, *position)
+        following = keyset.Cursor(position).token()
     photos = _photos(session, [row.id for row in shown])
     items = tuple(_public(row, snapshot, photos) for row in shown)
     return Listing(items, total, size, number, following)

@@ -39,10 +39,10 @@ from sqlalchemy.orm import Session
 
 from engine.config.regulation import STEP_NAMES_VI
 from engine.config.snapshot import Agency, Snapshot
-from engine.rules import fold
 from engine.services import disclosure, effects, keyset
 from engine.services import feedback as followed
 from engine.services.errors import Forbidden, NotFound
+from engine.services.search import Matcher, matcher
 from engine.services.story import story
 from engine.sla import clocks
 from engine.sla.clocks import Standing
@@ -435,7 +435,10 @@ def _counting(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _filtered(filters: Filters, now: datetime) -> list[ColumnElement[bool]]:
+def _filtered(
+    filters: Filters, now: datetime, found: Matcher | None = None
+) -> list[ColumnElement[bool]]:
+    """The filters' conditions; the text as ``found`` (its :class:`Matcher`) says it."""
     clauses: list[ColumnElement[bool]] = []
     if filters.state:
         clauses.append(Report.state == filters.state)
@@ -447,15 +450,15 @@ def _filtered(filters: Filters, now: datetime) -> list[ColumnElement[bool]]:
         clauses.append(or_(Report.agency == filters.agency, Report.unit == filters.agency))
     if filters.overdue:
         clauses.append(_overdue(now))
-    for word in fold(filters.text or "").split():
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        clauses.append(
-            or_(
-                Report.search_text.like(f"%{escaped}%", escape="\\"),
-                func.lower(Report.code).like(f"%{escaped}%", escape="\\"),
-            )
-        )
+    if filters.text and found is not None:
+        clauses.append(found.condition())
     return clauses
+
+
+def _matcher(session: Session, life: Lifecycle, filters: Filters) -> Matcher | None:
+    if not filters.text:
+        return None
+    return matcher(session, filters.text, life.snapshot.areas)
 
 
 # -- queues ----------------------------------------------------------------------------------------
@@ -704,7 +707,8 @@ def queue_rows(
 
     A position that this function did not write raises :class:`keyset.BadCursor`.
     """
-    where = [visible(life.snapshot, actor), *_filtered(filters, now)]
+    found = _matcher(session, life, filters)
+    where = [visible(life.snapshot, actor), *_filtered(filters, now, found)]
     where += _membership(session, life, queue, now)
     keys = _order_keys(queue)
     cursor = keyset.Cursor.parse(after, len(keys)) if after else None
@@ -761,16 +765,21 @@ def search(
     page: int = 1,
     size: int = 50,
 ) -> Page:
-    """Every report ``actor`` sees that matches ``filters``, newest first, one page at a time."""
-    where = and_(visible(life.snapshot, actor), *_filtered(filters, now))
+    """Every report ``actor`` sees that matches ``filters``, one page at a time: the most
+    relevant first when there is a text to find (:mod:`engine.services.search`), then the newest.
+
+    Asked by page number, as the desk's and the staff API's search pages are; the rank is one
+    integer column, so the sort reads only the matching rows.
+    """
+    found = _matcher(session, life, filters)
+    where = and_(visible(life.snapshot, actor), *_filtered(filters, now, found))
     total = session.scalar(select(func.count()).select_from(Report).where(where)) or 0
     page = max(1, min(page, max(1, math.ceil(total / size))))
+    order = [Report.submitted_at.desc(), Report.id.desc()]
+    if found is not None:
+        order.insert(0, found.relevance().desc())
     query = (
-        select(*_ROW_COLUMNS)
-        .where(where)
-        .order_by(Report.submitted_at.desc(), Report.id.desc())
-        .limit(size)
-        .offset((page - 1) * size)
+        select(*_ROW_COLUMNS).where(where).order_by(*order).limit(size).offset((page - 1) * size)
     )
     return Page(tuple(_rows(session, life, query, now)), total, page, size)
 

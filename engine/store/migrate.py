@@ -28,6 +28,7 @@ from sqlalchemy import Connection, inspect
 from sqlalchemy.pool import NullPool
 
 from engine.resources import migrations_directory
+from engine.store import search
 from engine.store.db import make_engine
 from engine.store.models import Base
 from engine.store.types import UtcDateTime
@@ -171,6 +172,19 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave the text index's tables and indexes out of autogenerate's comparison: they are
+    made per dialect by :mod:`engine.store.search`, not by the models."""
+    return not (type_ in ("table", "column", "index") and search.is_index_object(name))
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """As :func:`include_name`, for the objects Alembic compares (a reflected column too)."""
+    return include_name(name, type_, None)
 
 
 def _refuse_unversioned_tables(connection: Connection) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from engine.store import search as search_index
 from engine.store.types import UtcDateTime
 
 NAMING = {
@@ -126,8 +127,11 @@ class Report(Base):
     published_text: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[str | None] = mapped_column(String(20))
     last_event_hash: Mapped[str | None] = mapped_column(String(64))
-    #: Content and place folded to lower case without diacritics, so "rac thai" finds "Rác thải".
+    #: The folded words searched (:mod:`engine.store.search` indexes them): the content, the
+    #: address, and the published answer (empty until publication), so "o ga" finds "Ổ gà".
     search_text: Mapped[str] = mapped_column(Text, default="")
+    search_place: Mapped[str] = mapped_column(Text, default="", server_default="")
+    search_result: Mapped[str] = mapped_column(Text, default="", server_default="")
     submitted_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
@@ -148,6 +152,9 @@ class Report(Base):
     )
     replies: Mapped[list[Reply]] = relationship(back_populates="report", order_by="Reply.id")
     ratings: Mapped[list[Rating]] = relationship(back_populates="report", order_by="Rating.id")
+
+
+search_index.attach(Report.__table__)
 
 
 class Reporter(Base):

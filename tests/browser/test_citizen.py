@@ -92,7 +92,7 @@ def test_find_the_published_result_with_a_filter(
     code, _ = submit_with_photo(phone, base_url, tmp_path)
     publish(live_app.extensions["phananh.lifecycle"], code)
     phone.goto(f"{base_url}/ket-qua")
-    phone.fill("#filter-q", "o ga pham thai buong")  # typed without diacritics
+    phone.fill("#filter-q", "o ga, pham thai buong")  # two phrases, typed without diacritics
     phone.click("#filter-submit")
     card = phone.locator(f"[data-testid=result-card][data-code='{code}']")
     card.wait_for()

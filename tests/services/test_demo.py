@@ -21,7 +21,8 @@ from engine import audit
 from engine.config.snapshot import Snapshot
 from engine.demo import WINDOW, DemoSummary, Planner, seed
 from engine.rules import RulesEngine
-from engine.services.lifecycle import Lifecycle
+from engine.services import public, queues
+from engine.services.lifecycle import Actor, Lifecycle
 from engine.store import Base, UnitOfWork
 from engine.store.models import Clock, Event, Report, Reporter
 from engine.workflow import Role, State
@@ -250,6 +251,51 @@ def test_summary_lines_are_vietnamese(demo: Seeded) -> None:
         "Đã công khai kết quả",
     ):
         assert part in text, part  # fmt: skip
+
+
+# -- search on the demo (issue 11) ---------------------------------------------------------------
+
+
+def test_searching_the_demo_for_o_ga_finds_the_road_surface_reports_only(
+    db_engine: Engine, snapshot: Snapshot
+) -> None:
+    """Once "ổ gà" found 142 of 242 demo reports (mostly rubbish): each syllable, anywhere.
+
+    Seeds its own demo: the tests above that take ``life`` emptied the module's.
+    """
+    _clear(db_engine)
+    life = Lifecycle(
+        UnitOfWork(db_engine), snapshot, rules=RulesEngine(snapshot, backend="builtin")
+    )
+    demo = _read(life, seed(life, 240, end=END))
+    ioc = Actor("Trần Thị Bình", Role.IOC_OPERATOR)
+
+    def desk(text: str | None) -> set[str]:
+        with life.uow.read() as session:
+            page = queues.search(session, life, ioc, queues.Filters(text=text), END, size=1000)
+        return {row.code for row in page.rows}
+
+    def portal(text: str) -> list[str]:
+        with life.uow.read() as session:
+            found = public.published_page(session, snapshot, public.Filters(text=text), 100)
+        return [item.code for item in found.items]
+
+    seen = desk(None)
+    potholes = {
+        r["code"]
+        for r in demo.reports
+        if "ổ gà" in r["content"] or (r["published_text"] and "ổ gà" in r["approved_result"])
+    } & seen
+    assert potholes and desk("ổ gà") == potholes == desk("O GA")
+    road = {r["code"] for r in demo.reports if r["content"].startswith("Mặt ")}
+    assert potholes <= road  # the demo's one road-surface template is the one with "ổ gà"
+    assert desk("ổ voi") == set()
+    published = {
+        r["code"] for r in demo.reports if r["state"] == State.PUBLISHED and not r["confidential"]
+    }
+    assert potholes & published and set(portal("ổ gà")) == potholes & published
+    code = sorted(published)[-1]
+    assert portal(code) == [code]
 
 
 # -- determinism ----------------------------------------------------------------------------------

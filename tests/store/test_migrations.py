@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from cli.db import db
 from cli.main import cli, main
-from engine.store import migrate
+from engine.store import migrate, search
 from engine.store.db import UnitOfWork, make_engine
 from engine.store.models import Base, ConfigVersion, Event, Report, Reporter
 from tests.databases import PG_URL, postgres_schema
@@ -50,7 +50,9 @@ def tables(url: str) -> set[str]:
     engine = make_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            return set(inspect(connection).get_table_names())
+            # The text index's FTS5 tables (SQLite) are the database's, not the models'.
+            names = inspect(connection).get_table_names()
+            return {name for name in names if not search.is_index_object(name)}
     finally:
         engine.dispose()
 
@@ -61,7 +63,13 @@ def schema_diff(url: str) -> list[object]:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "render_item": migrate.render_item}
+                connection,
+                opts={
+                    "compare_type": True,
+                    "render_item": migrate.render_item,
+                    "include_name": migrate.include_name,
+                    "include_object": migrate.include_object,
+                },
             )
             return compare_metadata(context, Base.metadata)
     finally:
@@ -111,7 +119,11 @@ def test_upgrade_from_empty_creates_every_table_index_and_constraint(url: str) -
                     c.name for c in table.constraints if type(c).__name__ == "UniqueConstraint"
                 }
                 want_fks = {fk.name for fk in table.foreign_key_constraints}
-                got_indexes = {i["name"] for i in found.get_indexes(table.name)}
+                got_indexes = {
+                    i["name"]
+                    for i in found.get_indexes(table.name)
+                    if not search.is_index_object(i["name"])
+                }
                 got_uniques = {u["name"] for u in found.get_unique_constraints(table.name)}
                 got_fks = {fk["name"] for fk in found.get_foreign_keys(table.name)}
                 assert got_indexes - got_uniques == want_indexes, table.name

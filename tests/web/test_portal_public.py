@@ -114,7 +114,9 @@ def test_filters_by_sector_commune_period_and_text(
     }
     # Text without diacritics, in any case, finds text with them.
     assert set(codes_on(client, "/ket-qua?q=O+GA+SAU")) == {published["road-march"]}
-    assert set(codes_on(client, "/ket-qua?q=bai+rac+boc+mui")) == {published["waste-march"]}
+    # Syllables typed together are a phrase (issue 11); a comma separates phrases, all required.
+    assert set(codes_on(client, "/ket-qua?q=bai+rac+boc+mui")) == set()
+    assert set(codes_on(client, "/ket-qua?q=bai+rac%2C+boc+mui")) == {published["waste-march"]}
     assert set(codes_on(client, "/ket-qua?q=nga+tu+long+ho")) == {published["road-april"]}
     # Filters the page cannot use are said so, and ignored.
     html = client.get("/ket-qua?q=locthu&tu=31/02/2025&linh-vuc=khong-co").get_data(as_text=True)

@@ -153,7 +153,11 @@ def _paths(snap: Snapshot) -> dict[str, Any]:
                     _query("area", "Mã xã, phường", choices=[*snap.areas, ""]),
                     _query("since", f"Gửi từ ngày (YYYY-MM-DD; {PUBLIC_ONLY})", "date"),
                     _query("until", f"Gửi đến hết ngày (YYYY-MM-DD; {PUBLIC_ONLY})", "date"),
-                    _query("q", "Tìm trong nội dung và địa chỉ (không phân biệt dấu)"),
+                    _query(
+                        "q",
+                        "Tìm cụm từ (không phân biệt dấu; dấu phẩy tách các cụm) trong nội dung, "
+                        "địa chỉ, xã phường và kết quả đã công khai, hoặc mã phản ánh",
+                    ),
                     _query("state", f"Trạng thái ({STAFF_ONLY})", "state"),
                     _query(
                         "agency",

@@ -1,0 +1,170 @@
+"""Search over the reports: phrases of whole words, accent-insensitive, and report codes, ranked.
+
+A query is folded like the indexed text (``"Ổ GÀ"`` → ``"o ga"``, ``đ`` → ``d``) and cut at
+punctuation into phrases. A phrase matches a report when its words stand one after another, as
+whole words, in the content, the published answer, the address, or the commune's name.
+Vietnamese writes one word as several syllables ("rác thải", "đèn tín hiệu"), so what is typed
+together is a phrase, never loose syllables: "ổ gà" does not find "ở chợ … bán gà", and "ổ voi"
+does not find "ổ cắm điện … con voi". Every phrase of a query must match (``ổ gà, Long Hồ``). A
+report code in the query (``PA-2026-000241``) finds that report.
+
+Relevance is a whole number that both databases compute alike, so that SQLite and PostgreSQL
+give the same answers in the same order: 8 for the code, and for each phrase 4 when it is in
+the content, 2 in the published answer, 1 in the place. Lists sort by it, then newest first.
+
+The index is the database's own (:mod:`engine.store.search`): FTS5 on SQLite, a weighted
+tsvector with a GIN index on PostgreSQL. Communes are matched here against the
+configuration's names, so a renamed commune is found by its new name without re-indexing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    column,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+
+from engine.rules import fold
+from engine.rules.facts import chunks
+from engine.store import Report
+from engine.store import search as index
+
+#: A report's code as the service writes it (``PA-2026-000241``), in any case.
+CODE = re.compile(r"\b[A-Za-z]{2}-\d{4}-\d{1,12}\b")
+_WORD = re.compile(r"[^\W_]+")
+#: Bounds on what one query may ask, so that a pasted page costs no more than a sentence.
+MAX_PHRASES = 6
+MAX_WORDS = 12
+#: Relevance weights (see the module's note).
+CODE_WEIGHT, CONTENT_WEIGHT, RESULT_WEIGHT, PLACE_WEIGHT = 8, 4, 2, 1
+
+_FTS = table(index.FTS_TABLE, column("rowid"), column(index.FTS_TABLE))
+_PG_CONFIG = literal_column(index.PG_CONFIG)
+_PG_VECTOR = literal_column(f"reports.{index.PG_VECTOR}")
+
+
+def _tsquery(phrase: str, weight: str) -> str:
+    """``"o ga"`` in the column of weight A → ``('o':A <-> 'ga':A)``; the words hold letters
+    and digits only (:func:`words`), so quoting them is safe."""
+    return "(" + " <-> ".join(f"'{word}':{weight}" for word in phrase.split()) + ")"
+
+
+def words(text: str | None) -> str:
+    """What a search column holds: the folded words of ``text``, one space apart."""
+    return " ".join(_WORD.findall(fold(text or "")))
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: its phrases (folded words, one space apart) and the codes it names."""
+
+    phrases: tuple[str, ...]
+    codes: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.phrases and not self.codes
+
+
+def parse(text: str | None) -> Query:
+    """``"ổ gà, PA-2026-000241"`` → phrases ``("o ga",)``, codes ``("PA-2026-000241",)``."""
+    text = text or ""
+    codes = tuple(dict.fromkeys(code.upper() for code in CODE.findall(text)))
+    rest = CODE.sub(" ", text)
+    phrases = tuple(dict.fromkeys(" ".join(chunk[:MAX_WORDS]) for chunk in chunks(rest)))
+    return Query(phrases[:MAX_PHRASES], codes)
+
+
+def communes(areas: Mapping[str, Any], phrase: str) -> list[str]:
+    """The codes of the areas whose name holds ``phrase`` as whole words."""
+    padded = f" {phrase} "
+    return sorted(code for code, area in areas.items() if padded in f" {words(area.name)} ")
+
+
+class Matcher:
+    """The match and relevance expressions of one query, for one database's dialect."""
+
+    def __init__(self, query: Query, dialect: str, areas: Mapping[str, Any]) -> None:
+        self.query = query
+        self.postgres = dialect == "postgresql"
+        self._communes = {p: communes(areas, p) for p in query.phrases}
+
+    def condition(self) -> ColumnElement[bool]:
+        """Reports that the query finds: one of its codes, or every phrase somewhere."""
+        found: list[ColumnElement[bool]] = []
+        if self.query.codes:
+            found.append(Report.code.in_(self.query.codes))
+        if self.query.phrases:
+            found.append(and_(*(self._anywhere(p) for p in self.query.phrases)))
+        return or_(*found) if found else false()
+
+    def relevance(self) -> ColumnElement[int]:
+        """The query's relevance of a report (see the module's note)."""
+        terms: list[ColumnElement[int]] = []
+        if self.query.codes:
+            terms.append(self._weight(Report.code.in_(self.query.codes), CODE_WEIGHT))
+        for phrase in self.query.phrases:
+            terms.append(self._weight(self._in("search_text", phrase), CONTENT_WEIGHT))
+            terms.append(self._weight(self._in("search_result", phrase), RESULT_WEIGHT))
+            terms.append(self._weight(self._in_place(phrase), PLACE_WEIGHT))
+        if not terms:
+            return literal(0, Integer)
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
+
+    @staticmethod
+    def _weight(condition: ColumnElement[bool], weight: int) -> ColumnElement[int]:
+        return case(
+            (condition, literal_column(str(weight), Integer)), else_=literal_column("0", Integer)
+        )
+
+    def _anywhere(self, phrase: str) -> ColumnElement[bool]:
+        if self.postgres:
+            found = self._vector(" | ".join(_tsquery(phrase, w) for w in index.WEIGHTS.values()))
+        else:
+            found = self._fts(f'"{phrase}"')
+        return self._or_commune(found, phrase)
+
+    def _in_place(self, phrase: str) -> ColumnElement[bool]:
+        return self._or_commune(self._in("search_place", phrase), phrase)
+
+    def _or_commune(self, found: ColumnElement[bool], phrase: str) -> ColumnElement[bool]:
+        areas = self._communes[phrase]
+        return or_(found, Report.area.in_(areas)) if areas else found
+
+    def _in(self, name: str, phrase: str) -> ColumnElement[bool]:
+        if self.postgres:
+            return self._vector(_tsquery(phrase, index.WEIGHTS[name]))
+        return self._fts(f'{name} : "{phrase}"')
+
+    @staticmethod
+    def _vector(query: str) -> ColumnElement[bool]:
+        return _PG_VECTOR.op("@@")(func.to_tsquery(_PG_CONFIG, query))
+
+    @staticmethod
+    def _fts(expression: str) -> ColumnElement[bool]:
+        # A phrase holds letters and digits only (words() keeps nothing else): safe in quotes.
+        matched = select(_FTS.c.rowid).where(_FTS.c[index.FTS_TABLE].op("MATCH")(expression))
+        return Report.id.in_(matched)
+
+
+def matcher(session: Any, text: str | None, areas: Mapping[str, Any]) -> Matcher:
+    """The :class:`Matcher` of ``text`` for the database ``session`` is bound to."""
+    return Matcher(parse(text), session.get_bind().dialect.name, areas)
