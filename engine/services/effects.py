@@ -360,7 +360,7 @@ def refuse_extension(act: Act) -> Result:
     return _stay(act.report), {
         "reason": act.inputs["reason"],
         "requested_due": pending.requested_due.isoformat() if pending.requested_due else None,
-        "due": clock.due_at.isoformat() if clock else None,
+        "due_kept": clock.due_at.isoformat() if clock else None,
     }
 
 

@@ -261,7 +261,7 @@ def test_a_leader_refuses_an_extension_and_the_clock_keeps_its_due_time(
         data = session.scalars(select(Event.data).where(Event.action == "refuse_extension")).one()
         view = queues.report_view(session, life, OFFICER, code, now())
     assert data["reason"] == REFUSAL
-    assert datetime.fromisoformat(data["due"]) == due[0]
+    assert datetime.fromisoformat(data["due_kept"]) == due[0]
     assert datetime.fromisoformat(data["requested_due"]).day == 29
     # The officer sees it: no request waits any more, the refusal is in the story.
     assert view.pending_extension is None and not view.row.extension_requested

@@ -79,6 +79,7 @@ DATA_LABELS = {
     "unit": "Đơn vị",
     "due": "Thời hạn",
     "requested_due": "Thời hạn đề nghị",
+    "due_kept": "Thời hạn giữ nguyên",
     "result": "Kết quả",
     "proposed": "Cán bộ đề xuất",
     "visibility": "Hình thức",
@@ -210,7 +211,7 @@ def event_facts(data: dict[str, Any] | None) -> list[tuple[str, str]]:
             text = snap.agencies[value].name if value in snap.agencies else str(value)
         elif key == "returned_by":
             text = ", ".join(snap.agencies[c].name if c in snap.agencies else c for c in value)
-        elif key == "due":
+        elif key in ("due", "requested_due", "due_kept"):
             text = at_vi(value)
         elif key == "committee":
             text = "Có"
