@@ -689,7 +689,11 @@ def test_the_leader_chooses_an_officer_account_and_a_typed_name_is_refused_besid
         officer="canbo.sxd",
     )  # fmt: skip
     assert response.status_code == 303
-    assert queue_codes(page_of(desk, "canbo.sxd", "/ban-xu-ly"))["giao-cho-toi"][0] == code
+    with desk.life.uow.read() as session:
+        given = session.execute(
+            select(Report.officer, Report.officer_account).where(Report.code == code)
+        ).one()
+    assert tuple(given) == ("Phạm Minh Đức", "canbo.sxd")
 
 
 def test_the_officer_reads_the_leaders_refusal_and_the_deadline_stays(desk: Desk) -> None:
