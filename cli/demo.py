@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from cli.runtime import CONFIG_OPTION, Failure, lifecycle
 from engine.accounts import create_user
+from engine.demo import AGENCY_STAFF, officer_accounts
 from engine.store import Report, database_url
 from engine.store.migrate import upgrade
 from engine.workflow import Role
@@ -25,6 +26,14 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, Role, str | None], ...] = (
     ("lanhdao.snnmt", "Bùi Thị Lan (Sở Nông nghiệp và Môi trường)", Role.LEADER, "SNNMT"),
     ("tinh", "Đặng Thu Giang (UBND tỉnh)", Role.PROVINCE_VIEWER, None),
     ("kiemtra", "Huỳnh Văn Hải (Thanh tra)", Role.AUDITOR, None),
+)
+#: The other officers the sample reports are assigned to (Đ14.3), so that each of them can sign
+#: in and find their reports under "Được giao cho tôi".
+DEMO_ACCOUNTS += tuple(
+    (username, name, Role.OFFICER, agency)
+    for agency, (names, _) in AGENCY_STAFF.items()
+    for name, username in zip(names, officer_accounts(agency), strict=True)
+    if username not in {account[0] for account in DEMO_ACCOUNTS}
 )
 
 

@@ -20,6 +20,7 @@ The content templates, names and places are data, in the first section below.
 from __future__ import annotations
 
 import random
+import secrets
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from engine.accounts import create_user, find_user
 from engine.config.snapshot import Area
 from engine.services.lifecycle import Actor, Lifecycle, NewReport
 from engine.store.models import Clock, Report
@@ -491,6 +493,35 @@ AGENCY_STAFF: Mapping[str, tuple[tuple[str, ...], str]] = {
     "PCVL": (("Nguyễn Văn Sáu", "Thạch Sô Phal"), "Phạm Văn Út"),
 }
 
+
+def officer_accounts(agency: str) -> tuple[str, ...]:
+    """The usernames of a province-level agency's demo officers, in :data:`AGENCY_STAFF` order:
+    ``canbo.sxd``, ``canbo2.sxd`` — the first is the CLI's demo account where it makes one."""
+    names, _ = AGENCY_STAFF[agency]
+    code = agency.lower()
+    return tuple(f"canbo.{code}" if i == 0 else f"canbo{i + 1}.{code}" for i in range(len(names)))
+
+
+def open_officer_accounts(life: Lifecycle) -> None:
+    """Give each officer of :data:`AGENCY_STAFF` an account, so that leaders assign reports to
+    accounts (Đ14.3) as they do in use. An account that exists already (the CLI's) is kept; a new
+    one gets a random password nobody is told, so it cannot be signed in to."""
+    with life.uow.begin() as session:
+        for agency, (names, _) in AGENCY_STAFF.items():
+            if agency not in life.snapshot.agencies:
+                continue
+            for name, username in zip(names, officer_accounts(agency), strict=True):
+                if find_user(session, username) is None:
+                    create_user(
+                        session,
+                        username,
+                        secrets.token_urlsafe(24),
+                        Role.OFFICER,
+                        display_name=name,
+                        agency=agency,
+                    )
+
+
 # -- how stories go -------------------------------------------------------------------------------
 
 #: A report's kind of story and its share of reports.
@@ -768,7 +799,13 @@ class Planner:
             else:
                 local = random.Random(f"{self.seed}:{agency}")
                 names, leader = (_person(local), _person(local)), _person(local)
-            officers = tuple(Actor(n, Role.OFFICER, agency=agency) for n in names)
+            accounts: tuple[str | None, ...] = (
+                officer_accounts(agency) if agency in AGENCY_STAFF else (None,) * len(names)
+            )
+            officers = tuple(
+                Actor(n, Role.OFFICER, agency=agency, account=account)
+                for n, account in zip(names, accounts, strict=True)
+            )
             self._staff[agency] = officers, Actor(leader, Role.LEADER, agency=agency)
         return self._staff[agency]
 
@@ -899,9 +936,9 @@ class Planner:
         officer = rng.choice(officers)
         # From forwarding to acceptance, assignment included.
         verify = self._verify_minutes(agency, report.sector)
-        if not again and rng.random() < 0.5:
+        if not again and officer.account and rng.random() < 0.5:
             share = rng.randint(10, max(verify // 2, 11))
-            story.staff(leader, "assign", share, officer=officer.name)
+            story.staff(leader, "assign", share, officer=officer.account)
             verify -= share
         accepted = story.staff(officer, "accept", verify)
         # The handling clock's length, as the use case will compute it for this agency.
@@ -1170,6 +1207,7 @@ def seed(
     """
     end = (end or life.now()).astimezone(life.zone)
     plans = Planner(life, reports, seed, end).plans()
+    open_officer_accounts(life)
     run(life, plans)
     return summarize(life, end)
 

@@ -99,7 +99,7 @@ class Staff:
     @property
     def actor(self) -> Actor:
         """The actor the use cases see: the person's name, role and agency."""
-        return Actor(self.display_name, self.role, self.agency)
+        return Actor(self.display_name, self.role, self.agency, self.username)
 
     @classmethod
     def of(cls, user: User) -> Staff:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine import sector_fields, templates
 from engine.config.regulation import RESULT_TEMPLATE
-from engine.services import feedback, search
+from engine.services import assignment, feedback, search
 from engine.services.errors import InvalidInput
 from engine.sla import clocks
 from engine.store.models import Attachment, Event, Extension, Rating, Reply, Report, Reporter
@@ -200,6 +200,7 @@ def forward(act: Act) -> Result:
             field="note",
         )
     act.report.agency, act.report.unit, act.report.officer = agency, None, None
+    act.report.officer_account = None
     act.report.routing_rule = decision.rule if decision and agency == chosen else "manual"
     act.report.config_version_id = act.life.config_version_id
     return act.row.target, {
@@ -220,7 +221,8 @@ def _require_agency(life: Lifecycle, agency: str) -> None:
 
 
 def accept(act: Act) -> Result:
-    act.report.officer = act.report.officer or act.actor.name
+    if act.report.officer is None:  # nobody was given it: the officer who accepts holds it
+        act.report.officer, act.report.officer_account = act.actor.name, act.actor.account
     return act.row.target, {"officer": act.report.officer}
 
 
@@ -243,27 +245,33 @@ def designate(act: Act) -> Result:
         )
     _require_agency(act.life, agency)
     act.report.agency, act.report.unit, act.report.officer = agency, None, None
+    act.report.officer_account = None
     act.report.routing_rule = "designated"
     return act.row.target, {"agency": agency, "committee": bool(act.inputs.get("committee"))}
 
 
 def assign(act: Act) -> Result:
-    if "officer" not in act.inputs and "unit" not in act.inputs:
-        raise InvalidInput(
-            "Cần chọn cán bộ hoặc đơn vị trực thuộc.", "Name an officer or a sub-unit.", "officer"
-        )
-    if "unit" in act.inputs:
-        unit = act.life.snapshot.agencies.get(act.inputs["unit"])
-        if unit is None or unit.parent != act.report.agency:
-            raise InvalidInput(
-                f"'{act.inputs['unit']}' không phải đơn vị trực thuộc {act.report.agency}.",
-                f"'{act.inputs['unit']}' is not a sub-unit of {act.report.agency}.",
-                field="unit",
-            )
-        act.report.unit = unit.code
-    if "officer" in act.inputs:
-        act.report.officer = str(act.inputs["officer"])
-    return _stay(act.report), {k: act.inputs[k] for k in ("officer", "unit") if k in act.inputs}
+    """Đ14.3: the leader gives the report to a sub-unit of their unit or to one of its officers
+    (:func:`engine.services.assignment.choose` refuses anything else)."""
+    choice = assignment.choose(
+        act.session,
+        act.life.snapshot,
+        act.actor.agency,
+        act.report.agency,
+        unit=act.inputs.get("unit"),
+        officer=act.inputs.get("officer"),
+    )
+    report = act.report
+    report.unit = choice.unit
+    report.officer = choice.officer.name if choice.officer else None
+    report.officer_account = choice.officer.account if choice.officer else None
+    if choice.officer is None:
+        return _stay(report), {"unit": choice.unit}
+    return _stay(report), {
+        "unit": choice.unit,
+        "officer": choice.officer.name,
+        "officer_account": choice.officer.account,
+    }
 
 
 def _due(inputs: Inputs) -> datetime:
@@ -319,12 +327,43 @@ def grant_extension(act: Act) -> Result:
         raise InvalidInput(
             "Thời hạn gia hạn phải sau thời hạn hiện tại.", str(exc), field="due"
         ) from None
-    pending = next((e for e in reversed(act.report.extensions) if e.granted_at is None), None)
-    extension = pending or Extension(report=act.report)
+    extension = pending_extension(act.report) or Extension(report=act.report)
     extension.granted_by, extension.granted_at = act.actor.name, act.at
     extension.granted_due, extension.grant_reason = due, act.inputs["reason"]
     act.session.add(extension)
     return _stay(act.report), {"due": due.isoformat(), "reason": act.inputs["reason"]}
+
+
+def pending_extension(report: Report) -> Extension | None:
+    """The officer's latest request for more time that the leader has neither granted nor
+    refused (Đ8.B3)."""
+    return next(
+        (
+            e
+            for e in reversed(report.extensions)
+            if e.requested_at is not None and e.granted_at is None and e.refused_at is None
+        ),
+        None,
+    )
+
+
+def refuse_extension(act: Act) -> Result:
+    """Đ8.B3: the leader does not agree to more time; the handling clock keeps its due time."""
+    pending = pending_extension(act.report)
+    if pending is None:
+        raise InvalidInput(
+            "Không có đề nghị gia hạn nào đang chờ lãnh đạo cho ý kiến. Chưa có gì được ghi.",
+            "There is no extension request waiting for an answer.",
+            field="reason",
+        )
+    pending.refused_by, pending.refused_at = act.actor.name, act.at
+    pending.refusal_reason = act.inputs["reason"]
+    clock = act.life.running_clock(act.report, Clock.HANDLE)
+    return _stay(act.report), {
+        "reason": act.inputs["reason"],
+        "requested_due": pending.requested_due.isoformat() if pending.requested_due else None,
+        "due_kept": clock.due_at.isoformat() if clock else None,
+    }
 
 
 def propose_result(act: Act) -> Result:

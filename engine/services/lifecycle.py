@@ -43,11 +43,13 @@ IDENTITY_FIELDS = frozenset({"name", "phone"})
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a person's name (or account), the role they act in, and their agency."""
+    """Who acts: a person's name, the role they act in, their agency, and — for staff signed in
+    with an account — its username (what an assignment names, Đ14.3)."""
 
     name: str
     role: Role
     agency: str | None = None
+    account: str | None = None
 
 
 #: The intake itself, when it asks the reporter for missing details on its own.

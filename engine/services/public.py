@@ -463,12 +463,13 @@ def tracking(session: Session, snapshot: Snapshot, code: str, token: str) -> Tra
     events = session.scalars(
         select(Event).where(Event.report_id == report.id).order_by(Event.seq)
     ).all()
-    # Only the workflow's steps: records such as a disclosure to an authority (Đ13.7) are not
-    # the reporter's to see.
+    # Only the workflow's steps, in the citizen's words: records such as a disclosure to an
+    # authority (Đ13.7) are not the reporter's to see, nor the agency's internal steps (whom it
+    # gave the report to, extensions asked or refused), which have no citizen wording.
     steps = tuple(
-        Step(e.at, ACTIONS[e.action].label_vi, e.note if e.action in NOTES_FOR_REPORTER else None)
+        Step(e.at, citizen, e.note if e.action in NOTES_FOR_REPORTER else None)
         for e in events
-        if e.action in ACTIONS
+        if e.action in ACTIONS and (citizen := ACTIONS[e.action].citizen)
     )
     running = session.scalars(
         select(Clock.due_at)

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from engine.config.regulation import STEP_NAMES_VI
-from engine.config.snapshot import Agency, Snapshot
+from engine.config.snapshot import Snapshot
 from engine.services import disclosure, effects, keyset
 from engine.services import feedback as followed
 from engine.services.errors import Forbidden, NotFound
@@ -52,7 +52,6 @@ from engine.store.models import (
     Event,
     Extension,
     Report,
-    User,
 )
 from engine.store.types import UtcDateTime
 from engine.workflow import STATE_LABELS_VI, STATE_SECRET_MARKS, Role, State, Transition, allowed
@@ -257,6 +256,8 @@ class Row:
     unit: str | None
     unit_name: str | None
     officer: str | None
+    #: The username of the officer's account, when the report was given to one (Đ14.3).
+    officer_account: str | None
     confidential: bool
     state_secret: bool
     submitted_at: datetime
@@ -300,6 +301,7 @@ _ROW_COLUMNS = (
     Report.agency,
     Report.unit,
     Report.officer,
+    Report.officer_account,
     Report.confidential,
     Report.state_secret,
     Report.submitted_at,
@@ -348,6 +350,7 @@ def _build_rows(
                 Extension.report_id.in_(ids),
                 Extension.requested_at.is_not(None),
                 Extension.granted_at.is_(None),
+                Extension.refused_at.is_(None),
             )
         )
     )
@@ -376,6 +379,7 @@ def _build_rows(
                 unit=r.unit,
                 unit_name=unit.name if unit else r.unit,
                 officer=r.officer,
+                officer_account=r.officer_account,
                 confidential=r.confidential,
                 state_secret=r.state_secret,
                 submitted_at=r.submitted_at,
@@ -470,7 +474,8 @@ class Queue:
 
     ``kind``: ``states`` (the states only), ``disputes`` (returned by two different agencies),
     ``replies`` (answered reports with replies or a 'Không hài lòng' rating to follow), ``late``
-    and ``warning`` (by the standing of a running clock, any state). ``step`` names the clock whose
+    and ``warning`` (by the standing of a running clock, any state), ``mine`` (the reader's own:
+    the reports in ``states`` assigned to their account). ``step`` names the clock whose
     deadline the queue is about (its duration is the configuration's, shown by the page).
     """
 
@@ -537,6 +542,15 @@ DISPUTES = _queue(
     {S.RETURNED},
     kind="disputes",
 )
+MINE = _queue(
+    "giao-cho-toi",
+    "Được giao cho tôi",
+    "Phản ánh lãnh đạo giao cho bạn hoặc bạn đã tiếp nhận (Đ14.3): tiếp nhận, xử lý, nhập kết "
+    "quả, theo dõi đến khi công khai.",
+    {S.FORWARDED, S.IN_PROGRESS, S.PENDING_APPROVAL, S.APPROVED},
+    kind="mine",
+    step="handle",
+)
 TO_VERIFY = _queue(
     "cho-xac-minh",
     "Chờ xác minh, tiếp nhận",
@@ -574,7 +588,7 @@ WARNING = _queue(
 QUEUES: Mapping[Role, tuple[Queue, ...]] = MappingProxyType(
     {
         Role.IOC_OPERATOR: (NEW, TO_FORWARD, NEEDS_INFO, RETURNED, ESCALATED, REPLIES),
-        Role.OFFICER: (TO_VERIFY, IN_PROGRESS, TO_APPROVE, TO_PUBLISH),
+        Role.OFFICER: (MINE, TO_VERIFY, IN_PROGRESS, TO_APPROVE, TO_PUBLISH),
         Role.LEADER: (TO_APPROVE, TO_PUBLISH, TO_VERIFY, IN_PROGRESS),
         Role.OPERATOR_ADMIN: (ESCALATED, DISPUTES, LATE),
         Role.PROVINCE_VIEWER: (LATE, WARNING),
@@ -676,11 +690,15 @@ def _warning(session: Session, life: Lifecycle, now: datetime) -> ColumnElement[
 
 
 def _membership(
-    session: Session, life: Lifecycle, queue: Queue, now: datetime
+    session: Session, life: Lifecycle, actor: Actor, queue: Queue, now: datetime
 ) -> list[ColumnElement[bool]]:
     """What puts a report in ``queue``, all of it in SQL."""
     if queue.kind == "states":
         return [Report.state.in_(sorted(queue.states))]
+    if queue.kind == "mine":  # the index on (officer_account, state) finds them
+        if not actor.account:
+            return [false()]
+        return [Report.officer_account == actor.account, Report.state.in_(sorted(queue.states))]
     if queue.kind == "disputes":
         return [Report.state.in_(sorted(queue.states)), _disputed()]
     if queue.kind == "replies":
@@ -709,7 +727,7 @@ def queue_rows(
     """
     found = _matcher(session, life, filters)
     where = [visible(life.snapshot, actor), *_filtered(filters, now, found)]
-    where += _membership(session, life, queue, now)
+    where += _membership(session, life, actor, queue, now)
     keys = _order_keys(queue)
     cursor = keyset.Cursor.parse(after, len(keys)) if after else None
     total = keyset.capped_count(session, select(Report.id).where(*where))
@@ -877,9 +895,7 @@ def report_view(
             .order_by(Attachment.id)
         )
     )
-    pending = next(
-        (e for e in reversed(report.extensions) if e.requested_at and e.granted_at is None), None
-    )
+    pending = effects.pending_extension(report)
     sees_register = actor.role in disclosure.REGISTER_READERS
     actions = actions_for(
         life, actor, report, feedback_to_follow=bool(row.pending_replies or row.dissatisfied)
@@ -922,32 +938,6 @@ def media_of(session: Session, life: Lifecycle, actor: Actor, attachment_id: int
     if report is None or not may_read(life, actor, report):
         raise Forbidden("Tệp này không thuộc phạm vi của bạn.", "This file is outside your scope.")
     return found
-
-
-def sub_units(snapshot: Snapshot, agency: str | None) -> list[Agency]:
-    """The units directly under ``agency`` — those a leader may assign to (Đ14.3)."""
-    if not agency:
-        return []
-    return sorted(
-        (a for a in snapshot.agencies.values() if a.parent == agency), key=lambda a: a.name
-    )
-
-
-def officers_of(session: Session, snapshot: Snapshot, agency: str | None) -> list[str]:
-    """Names of the active officers of ``agency`` and its sub-units (for assigning)."""
-    if not agency:
-        return []
-    return list(
-        session.scalars(
-            select(User.display_name)
-            .where(
-                User.role == Role.OFFICER,
-                User.active.is_(True),
-                User.agency.in_(sorted(agency_tree(snapshot, agency))),
-            )
-            .order_by(User.display_name)
-        )
-    )
 
 
 # -- the record, for the auditor ----------------------------------------------------------------

@@ -71,6 +71,9 @@ def story(
                 "granted_by": e.granted_by,
                 "granted_due": _when(e.granted_due),
                 "grant_reason": e.grant_reason,
+                "refused_by": e.refused_by,
+                "refused_at": _when(e.refused_at),
+                "refusal_reason": e.refusal_reason,
             }
             for e in report.extensions
         ],

@@ -83,6 +83,8 @@ class Report(Base):
         Index("ix_reports_submitted_at", "submitted_at"),
         # The officer scope is `agency IN … OR unit IN …`: each side needs its own index.
         Index("ix_reports_unit", "unit"),
+        # "Được giao cho tôi": an officer's own reports, by state (Đ14.3).
+        Index("ix_reports_officer_account", "officer_account", "state"),
         # The public list (portal, API, Open311): published results, newest publication first.
         # The predicate is written as the queries render it, so that both planners match it.
         Index(
@@ -114,7 +116,10 @@ class Report(Base):
     config_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("config_versions.id"), index=True
     )
+    #: The officer the report is assigned to: ``officer`` their name as shown, ``officer_account``
+    #: the username of their account (what "Được giao cho tôi" looks for).
     officer: Mapped[str | None] = mapped_column(String(100))
+    officer_account: Mapped[str | None] = mapped_column(String(60))
     unit: Mapped[str | None] = mapped_column(String(40))
     proposed_result: Mapped[str | None] = mapped_column(Text)
     #: Answers to the sector's extra fields (``sectors[].fields``) by field code, as
@@ -244,7 +249,8 @@ class Clock(Base):
 
 
 class Extension(Base):
-    """A request for more handling time and its grant (Đ8.B3: case-by-case handling time)."""
+    """A request for more handling time and its grant or refusal (Đ8.B3: case-by-case handling
+    time). A refused request leaves the handling clock at its due time."""
 
     __tablename__ = "extensions"
 
@@ -258,6 +264,9 @@ class Extension(Base):
     granted_at: Mapped[datetime | None]
     granted_due: Mapped[datetime | None]
     grant_reason: Mapped[str | None] = mapped_column(Text)
+    refused_by: Mapped[str | None] = mapped_column(String(100))
+    refused_at: Mapped[datetime | None]
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
 
     report: Mapped[Report] = relationship(back_populates="extensions")
 

@@ -78,6 +78,7 @@ class Transition:
 
     ``target`` is ``None`` when the report stays in its state (``assign``, ``reply``…). ``outcomes``
     lists the states a rules decision may choose between (``publish``: the visibility rules).
+    ``label_vi`` is the staff's name of the action (the desk's buttons), ``citizen`` the reporter's.
     """
 
     action: str
@@ -86,6 +87,9 @@ class Transition:
     roles: frozenset[Role]
     article: str
     label_vi: str
+    #: How the step reads for the reporter on the tracking page, in the citizen's words; ``None``
+    #: for the agency's internal steps (who is given the report, extensions asked or refused).
+    citizen: str | None = None
     note_required: bool = False
     requires: frozenset[str] = frozenset()
     accepts: frozenset[str] = frozenset()
@@ -129,53 +133,74 @@ IOC, OFFICER, LEADER = R.IOC_OPERATOR, R.OFFICER, R.LEADER
 
 TABLE: tuple[Transition, ...] = (
     _row("submit", (), S.RECEIVED, (R.REPORTER,), "Đ4, Đ5", "Gửi phản ánh",
+         citizen="Bạn đã gửi phản ánh",
          start=(C.INTAKE, C.FORWARD)),
     _row("request_info", (S.RECEIVED,), S.NEEDS_INFO, (IOC,), "Đ5, Đ6.1",
-         "Yêu cầu bổ sung thông tin", note_required=True, pause=(C.INTAKE, C.FORWARD)),
+         "Yêu cầu bổ sung thông tin",
+         citizen="Trung tâm đề nghị bổ sung thông tin", note_required=True, pause=(C.INTAKE, C.FORWARD)),
     _row("provide_info", (S.NEEDS_INFO,), S.RECEIVED, (R.REPORTER,), "Đ5.3",
-         "Bổ sung thông tin", accepts={"text"}, resume=(C.INTAKE, C.FORWARD)),
+         "Bổ sung thông tin",
+         citizen="Bạn đã bổ sung thông tin", accepts={"text"}, resume=(C.INTAKE, C.FORWARD)),
     _row("reject", (S.RECEIVED, S.NEEDS_INFO), S.REJECTED, (IOC,), "Đ6.1",
-         "Từ chối tiếp nhận", requires={"reason"}, accepts={"duplicate_of"},
+         "Từ chối tiếp nhận",
+         citizen="Phản ánh không được tiếp nhận", requires={"reason"}, accepts={"duplicate_of"},
          stop=(C.INTAKE, C.FORWARD)),
     _row("classify", (S.RECEIVED, S.RETURNED), S.CLASSIFIED, (IOC,), "Đ6.1",
-         "Phân loại lĩnh vực", requires={"sector"}, stop=(C.INTAKE,)),
+         "Phân loại lĩnh vực",
+         citizen="Trung tâm đã kiểm tra và phân loại phản ánh", requires={"sector"}, stop=(C.INTAKE,)),
     _row("forward", (S.CLASSIFIED,), S.FORWARDED, (IOC,), "Đ7",
-         "Chuyển cơ quan xử lý", accepts={"agency"}, stop=(C.FORWARD,), start=(C.VERIFY,)),
+         "Chuyển cơ quan xử lý",
+         citizen="Phản ánh đã được chuyển đến cơ quan xử lý", accepts={"agency"}, stop=(C.FORWARD,), start=(C.VERIFY,)),
     _row("accept", (S.FORWARDED,), S.IN_PROGRESS, (OFFICER,), "Đ8.B1–B2",
-         "Tiếp nhận xử lý", stop=(C.VERIFY,), start=(C.HANDLE,)),
+         "Tiếp nhận xử lý",
+         citizen="Cơ quan xử lý đã tiếp nhận, đang xử lý", stop=(C.VERIFY,), start=(C.HANDLE,)),
     _row("return_to_ioc", (S.FORWARDED,), S.RETURNED, (OFFICER,), "Đ8.B2",
-         "Trả lại Trung tâm (không thuộc phạm vi)", requires={"reason"}, stop=(C.VERIFY,),
+         "Trả lại Trung tâm (không thuộc phạm vi)",
+         citizen="Trung tâm đang xác định lại cơ quan xử lý", requires={"reason"}, stop=(C.VERIFY,),
          start=(C.FORWARD,)),
     _row("escalate", (S.RETURNED,), S.ESCALATED, (IOC,), "Đ3.8",
-         "Báo cáo cơ quan có thẩm quyền xem xét", note_required=True, stop=(C.FORWARD,)),
+         "Báo cáo cơ quan có thẩm quyền xem xét",
+         citizen="Đang chờ cấp có thẩm quyền chỉ định cơ quan xử lý", note_required=True, stop=(C.FORWARD,)),
     _row("designate", (S.ESCALATED,), S.FORWARDED, (R.OPERATOR_ADMIN,), "Đ3.8",
-         "Chỉ định cơ quan xử lý", note_required=True, accepts={"agency", "committee"},
+         "Chỉ định cơ quan xử lý",
+         citizen="Đã chỉ định cơ quan xử lý", note_required=True, accepts={"agency", "committee"},
          start=(C.VERIFY,)),
     _row("assign", (S.FORWARDED, S.IN_PROGRESS), None, (LEADER,), "Đ14.3",
          "Giao cán bộ, đơn vị xử lý", accepts={"officer", "unit"}),
     _row("request_extension", (S.IN_PROGRESS,), None, (OFFICER,), "Đ8.B3",
          "Đề nghị gia hạn", requires={"reason", "due"}),
+    _row("refuse_extension", (S.IN_PROGRESS,), None, (LEADER,), "Đ8.B3",
+         "Không đồng ý gia hạn", requires={"reason"}),
     _row("grant_extension", (S.IN_PROGRESS,), None, (LEADER,), "Đ8.B3",
-         "Đồng ý gia hạn", requires={"reason", "due"}),
+         "Đồng ý gia hạn",
+         citizen="Thời hạn xử lý được gia hạn", requires={"reason", "due"}),
     _row("propose_result", (S.IN_PROGRESS,), S.PENDING_APPROVAL, (OFFICER,), "Đ8.B4",
-         "Nhập kết quả, trình lãnh đạo", requires={"result"}, accepts={"attachments", "extra"},
+         "Nhập kết quả, trình lãnh đạo",
+         citizen="Đã có kết quả xử lý, chờ lãnh đạo cơ quan phê duyệt", requires={"result"}, accepts={"attachments", "extra"},
          pause=(C.HANDLE,), start=(C.APPROVE,)),
     _row("approve", (S.PENDING_APPROVAL,), S.APPROVED, (LEADER,), "Đ9.1",
-         "Phê duyệt kết quả", stop=(C.APPROVE, C.HANDLE), start=(C.PUBLISH,)),
+         "Phê duyệt kết quả",
+         citizen="Lãnh đạo cơ quan đã phê duyệt kết quả", stop=(C.APPROVE, C.HANDLE), start=(C.PUBLISH,)),
     _row("edit_and_approve", (S.PENDING_APPROVAL,), S.APPROVED, (LEADER,), "Đ9.1",
-         "Sửa và phê duyệt kết quả", requires={"result"}, stop=(C.APPROVE, C.HANDLE),
+         "Sửa và phê duyệt kết quả",
+         citizen="Lãnh đạo cơ quan đã phê duyệt kết quả", requires={"result"}, stop=(C.APPROVE, C.HANDLE),
          start=(C.PUBLISH,)),
     _row("return_to_officer", (S.PENDING_APPROVAL,), S.IN_PROGRESS, (LEADER,), "Đ9.1",
-         "Trả lại cán bộ xử lý", note_required=True, stop=(C.APPROVE,), resume=(C.HANDLE,)),
+         "Trả lại cán bộ xử lý",
+         citizen="Cơ quan xử lý đang hoàn thiện kết quả", note_required=True, stop=(C.APPROVE,), resume=(C.HANDLE,)),
     _row("publish", (S.APPROVED,), None, (OFFICER, LEADER), "Đ10",
-         "Công khai / trả lời kết quả", stop=(C.PUBLISH,),
+         "Công khai / trả lời kết quả",
+         citizen="Kết quả xử lý đã được trả lời", stop=(C.PUBLISH,),
          outcomes={S.PUBLISHED, S.ANSWERED_PRIVATELY, S.RESTRICTED}),
     _row("reply", (S.PUBLISHED, S.ANSWERED_PRIVATELY), None, (R.REPORTER,), "Đ11.1",
-         "Phản hồi kết quả", requires={"text"}),
+         "Phản hồi kết quả",
+         citizen="Bạn đã gửi phản hồi về kết quả", requires={"text"}),
     _row("rate", (S.PUBLISHED, S.ANSWERED_PRIVATELY), None, (R.REPORTER,), "Đ11.2",
-         "Đánh giá kết quả", requires={"rating"}),
+         "Đánh giá kết quả",
+         citizen="Bạn đã đánh giá kết quả", requires={"rating"}),
     _row("reopen", (S.PUBLISHED, S.ANSWERED_PRIVATELY), S.FORWARDED, (IOC,), "Đ11.3",
-         "Chuyển lại cơ quan xử lý làm rõ", note_required=True, start=(C.VERIFY,)),
+         "Chuyển lại cơ quan xử lý làm rõ",
+         citizen="Phản ánh được chuyển lại cơ quan xử lý để làm rõ", note_required=True, start=(C.VERIFY,)),
     _row("close_feedback", (S.PUBLISHED, S.ANSWERED_PRIVATELY), None, (IOC,), "Đ11.3",
          "Đã xử lý phản hồi, đánh giá", note_required=True),
     _row("mark_secret_at_classification", (S.RECEIVED, S.CLASSIFIED, S.RETURNED), None, (IOC,),
@@ -239,6 +264,8 @@ def check(table: Iterable[Transition]) -> Mapping[str, Transition]:
             problems.append("a field is both required and optional")
         if row.creates and (row.target is None or row.stop or row.pause or row.resume):
             problems.append("a creating row must lead to a state and only start clocks")
+        if Role.REPORTER in row.roles and not row.citizen:
+            problems.append("the reporter's own step has no citizen wording")
         if row.outcomes and row.target is not None:
             problems.append("a row with rule-decided outcomes has no fixed target")
         clashing = set(row.start) & (set(row.stop) | set(row.pause) | set(row.resume))

@@ -299,14 +299,14 @@ def test_the_leader_reassigns_the_report_to_another_officer(
     open_from_queue(page, "dang-xu-ly", code)
     expect(page.locator("#report-officer")).to_have_text("Phạm Minh Đức")
     open_action(page, "assign")
-    expect(page.locator("#assign-officer")).to_have_value("Phạm Minh Đức")
-    names = page.locator("#assign-officer-list option").evaluate_all(
+    accounts = page.locator("#assign-officer option").evaluate_all(
         "options => options.map(o => o.value)"
     )
-    assert {"Phạm Minh Đức", "Lý Văn Khoa"} <= set(names)
-    assert "Ngô Văn Phúc" not in names  # Sở Y tế's officer is not Sở Xây dựng's to assign
+    assert {"sxd.duc", "sxd.khoa"} <= set(accounts)  # chosen from the accounts, not typed
+    assert "syt.phuc" not in accounts  # Sở Y tế's officer is not Sở Xây dựng's to assign
+    expect(page.locator("#action-assign")).to_contain_text("Đang giao: Phạm Minh Đức")
     shot(page, request, "1-assign")
-    perform(page, "assign", {"officer": "Lý Văn Khoa"}, then="in_progress")
+    perform(page, "assign", {"officer": "sxd.khoa"}, then="in_progress")
     expect(page.locator("#report-officer")).to_have_text("Lý Văn Khoa")
     assign_event = page.locator("#timeline [data-testid=event][data-action=assign]")
     expect(assign_event).to_contain_text("Lý Văn Khoa")

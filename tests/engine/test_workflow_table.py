@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,20 @@ def test_a_bad_row_fails_when_the_table_loads() -> None:
         check([bad])
     with pytest.raises(WorkflowTableError, match="appears twice"):
         check([TABLE[1], TABLE[1]])
+    silent = replace(ACTIONS["reply"], citizen=None)
+    with pytest.raises(WorkflowTableError, match="no citizen wording"):
+        check([silent])
+
+
+def test_the_reporter_reads_every_step_that_concerns_them_in_their_own_words() -> None:
+    """The tracking page shows ``citizen``, never the desk's label; internal steps have none."""
+    internal = {a for a, row in ACTIONS.items() if row.citizen is None}
+    assert internal == {"assign", "request_extension", "refuse_extension"}
+    for row in TABLE:
+        assert row.citizen != row.label_vi, row.action
+    assert ACTIONS["refuse_extension"].roles == {Role.LEADER}
+    assert ACTIONS["refuse_extension"].requires == {"reason"}
+    assert ACTIONS["refuse_extension"].target is None  # the report stays, the clock too
 
 
 def test_the_diagram_in_the_docs_is_current() -> None:

@@ -101,9 +101,25 @@ def life(uow: UnitOfWork, snapshot: Snapshot, now: Clockwork) -> Lifecycle:
     return Lifecycle(uow, snapshot, now=now)
 
 
+def open_account(life: Lifecycle, actor: Actor) -> None:
+    """Give ``actor`` (an officer or a leader with ``account``) its account in the database."""
+    from engine.accounts import create_user
+
+    assert actor.account is not None
+    with life.uow.begin() as session:
+        create_user(
+            session,
+            actor.account,
+            "mat-khau-thu-nghiem",
+            actor.role,
+            display_name=actor.name,
+            agency=actor.agency,
+        )
+
+
 IOC = Actor("Trần Thị Bình", Role.IOC_OPERATOR)
 ADMIN = Actor("Lê Văn Cường", Role.OPERATOR_ADMIN)
-OFFICER = Actor("Phạm Minh Đức", Role.OFFICER, agency="SXD")
+OFFICER = Actor("Phạm Minh Đức", Role.OFFICER, agency="SXD", account="canbo.sxd")
 LEADER = Actor("Võ Thị Em", Role.LEADER, agency="SXD")
 OTHER_OFFICER = Actor("Ngô Văn Phúc", Role.OFFICER, agency="SYT")
 VIEWER = Actor("Đặng Thu Giang", Role.PROVINCE_VIEWER)

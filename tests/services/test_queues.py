@@ -250,7 +250,10 @@ def test_the_agency_queues_hold_only_the_agencys_reports(life: Lifecycle, now: C
         "cho-phe-duyet": [to_approve],
         "cho-cong-khai": [to_publish],
     }
-    assert queue_codes(life, OFFICER, now()) == expected
+    officer = queue_codes(life, OFFICER, now())
+    # "Được giao cho tôi": those the officer accepted, until they are answered
+    assert set(officer.pop("giao-cho-toi")) == {in_progress, to_approve, to_publish}
+    assert officer == expected
     leader = queue_codes(life, LEADER, now())
     assert leader == expected and list(leader)[0] == "cho-phe-duyet"  # the leader's first
     syt = queue_codes(life, OTHER_OFFICER, now())
@@ -540,34 +543,11 @@ def test_the_preview_is_what_publishing_writes(
         assert "Đã khắc phục." in view.preview.text
 
 
-def test_officers_and_units_to_assign(life: Lifecycle) -> None:
-    from engine.accounts import create_user
-
-    with life.uow.begin() as session:
-        create_user(
-            session, "canbo.an", "mat-khau-dai-du", Role.OFFICER, display_name="An", agency="SXD"
-        )
-        create_user(
-            session, "canbo.be", "mat-khau-dai-du", Role.OFFICER, display_name="Bé", agency=UNIT
-        )
-        create_user(
-            session, "canbo.co", "mat-khau-dai-du", Role.OFFICER, display_name="Cò", agency="SYT"
-        )
-        create_user(
-            session, "lanhdao.du", "mat-khau-dai-du", Role.LEADER, display_name="Dũ", agency="SXD"
-        )
-    with life.uow.read() as session:
-        assert queues.officers_of(session, life.snapshot, "SXD") == ["An", "Bé"]
-        assert queues.officers_of(session, life.snapshot, None) == []
-    assert [a.code for a in queues.sub_units(life.snapshot, "SXD")] == [UNIT]
-    assert queues.sub_units(life.snapshot, "SYT") == []
-
-
 def test_every_staff_role_has_its_queues_defined() -> None:
     assert set(queues.QUEUES) == set(queues.STAFF_ROLES)
     keys = [q.key for qs in queues.QUEUES.values() for q in qs]
     by_key = {q.key: q for qs in queues.QUEUES.values() for q in qs}
     assert len(by_key) == len(set(keys))
     for queue in by_key.values():
-        assert queue.kind in {"states", "disputes", "replies", "late", "warning"}
+        assert queue.kind in {"states", "disputes", "replies", "late", "warning", "mine"}
         assert queue.kind in {"late", "warning"} or queue.states

@@ -230,7 +230,7 @@ def test_the_reporter_sees_the_story_with_the_token(
         assert response.headers["Cache-Control"] == "no-store"
         assert body["view"] == "reporter" and body["status"] == "received"
         assert body["status_label"] == "Đã tiếp nhận, chờ phân loại"
-        assert [s["label"] for s in body["steps"]] == ["Gửi phản ánh"]
+        assert [s["label"] for s in body["steps"]] == ["Bạn đã gửi phản ánh"]
         assert body["expected_by"].endswith("+07:00")
         assert body["result"] is None and body["answered"] is False
         assert "name" not in body and "phone" not in body and "email" not in body

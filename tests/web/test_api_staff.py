@@ -498,3 +498,25 @@ def test_the_document_describes_the_staff_api(openapi: OpenApi) -> None:
     listing = {p["name"] for p in document["paths"][LIST]["get"]["parameters"]}
     assert {"state", "agency", "sector", "area", "overdue", "page", "size"} <= listing
     assert {"bearerToken": []} in document["paths"][ONE]["get"]["security"]
+
+
+def test_assign_takes_an_officer_account_of_the_leaders_agency_only(
+    client: FlaskClient, life: Lifecycle, tokens: dict[str, str], openapi: OpenApi
+) -> None:
+    """The staff API's ``assign`` makes the desk's checks (Đ14.3), refusals as problem details."""
+    code = report_in(life, State.FORWARDED)
+    leader = tokens["lanhdao.sxd"]
+    before = counts(life)
+    for officer in ("Phạm Minh Đức", "canbo.syt"):  # a typed name; another agency's account
+        answer = act(
+            client, leader, code, "assign", version=version_of(life, code), officer=officer
+        )
+        body = is_problem(answer, 422)
+        openapi.check(answer, ACT, "post")
+        assert [e["field"] for e in body["errors"]] == ["officer"]
+        assert "không phải tài khoản cán bộ" in body["errors"][0]["message"]
+    assert counts(life) == before
+    done = act(client, leader, code, "assign", version=version_of(life, code), officer="canbo.sxd")
+    assert done.status_code == 200, done.get_json()
+    seen = opened(client, leader, code, openapi)
+    assert (seen["officer"], seen["officer_account"]) == ("Phạm Minh Đức", "canbo.sxd")

@@ -5,6 +5,7 @@ The authorization matrix is in ``test_desk_matrix.py``; here, each behaviour on 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from tests.web.test_desk_support import (
     text_of,
     version_of,
 )
+from web.desk.views import actor_label
 
 REPORTER_NAME, REPORTER_PHONE, REPORTER_EMAIL = "Nguyễn Văn An", "0909 123 456", "an.nguyen@"
 
@@ -205,6 +207,9 @@ def test_the_queues_of_each_role_on_the_page(desk: Desk) -> None:
         assert made[key] in ioc[key], key
     for username in ("canbo.sxd", "lanhdao.sxd"):
         queues_ = queue_codes(page_of(desk, username, "/ban-xu-ly"))
+        if username == "canbo.sxd":  # the officer's own first: what they accepted, unanswered
+            assert list(queues_)[0] == "giao-cho-toi"
+            assert made["dang-xu-ly"] in queues_.pop("giao-cho-toi")
         assert set(queues_) == set(agency_states)
         for key in agency_states:
             assert made[key] in queues_[key], (username, key)
@@ -397,9 +402,11 @@ def test_a_stale_version_is_a_conflict_and_nothing_is_written(desk: Desk) -> Non
     code = report_in(desk.life, State.FORWARDED)
     html = page_of(desk, "lanhdao.sxd", f"/ban-xu-ly/phan-anh/{code}")
     shown = tags(html, "input", id="assign-version")[0]["value"]
-    perform(desk.life, actor("lanhdao.sxd"), code, "assign", officer="Người khác")  # meanwhile
+    perform(desk.life, actor("lanhdao.sxd"), code, "assign", officer="canbo.sxd")  # meanwhile
     before = counts(desk.life)
-    response = post(desk, "lanhdao.sxd", code, "assign", version=shown, officer="Phạm Minh Đức")
+    response = post(
+        desk, "lanhdao.sxd", code, "assign", version=shown, unit="", officer="canbo.sxd"
+    )
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "Phản ánh vừa được người khác cập nhật" in text_of(html)
@@ -407,10 +414,10 @@ def test_a_stale_version_is_a_conflict_and_nothing_is_written(desk: Desk) -> Non
     assert counts(desk.life) == before
     fresh = tags(html, "input", id="assign-version")[0]["value"]
     assert int(fresh) == version_of(desk.life, code) != int(shown)
-    assert 'value="Phạm Minh Đức"' in html  # what was typed is kept
+    assert 'value="canbo.sxd" selected' in html  # what was chosen is kept
     with desk.life.uow.read() as session:
         officer = session.scalars(select(Report.officer).where(Report.code == code)).one()
-    assert officer == "Người khác"
+    assert officer == "Phạm Minh Đức"
 
 
 def test_an_action_the_state_does_not_allow_is_answered_in_words(desk: Desk) -> None:
@@ -639,7 +646,7 @@ def test_the_desk_names_people_and_agencies_in_vietnamese(desk: Desk) -> None:
     assert "Võ Thị Em" in text_of(html) and "Lãnh đạo cơ quan" in text_of(html)
     assert "Sở Xây dựng" in text_of(html)
     role, agency, name = STAFF["canbo.syt"]
-    assert Actor(name, role, agency) == actor("canbo.syt")
+    assert Actor(name, role, agency, "canbo.syt") == actor("canbo.syt")
 
 
 def test_a_report_of_another_agency_is_refused_on_the_page_and_the_post(desk: Desk) -> None:
@@ -652,3 +659,78 @@ def test_a_report_of_another_agency_is_refused_on_the_page_and_the_post(desk: De
     response = post(desk, "canbo.sxd", code, "accept")
     assert response.status_code == 403 and counts(desk.life) == before
     assert "không thuộc phạm vi" in text_of(response.get_data(as_text=True))
+
+
+# -- assignment down the agency tree and refused extensions (Đ14.3, Đ8.B3) -------------------------
+
+
+def test_the_leader_chooses_an_officer_account_and_a_typed_name_is_refused_beside_it(
+    desk: Desk,
+) -> None:
+    code = report_in(desk.life, State.FORWARDED)
+    html = page_of(desk, "lanhdao.sxd", f"/ban-xu-ly/phan-anh/{code}")
+    picker = [t for t in tags(html, "option") if t.get("value") is not None]
+    officers = {t["value"] for t in picker} & {"canbo.sxd", "canbo.syt", "Phạm Minh Đức"}
+    assert officers == {"canbo.sxd"}  # the agency's own account, by its username
+    assert tags(html, "select", id="assign-officer") and not tags(
+        html, "input", id="assign-officer"
+    )
+    before = counts(desk.life)
+    response = post(
+        desk, "lanhdao.sxd", code, "assign", version=str(version_of(desk.life, code)),
+        officer="Phạm Minh Đức",
+    )  # fmt: skip
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    error = tags(page, data_testid="field-error", data_field="officer")
+    assert error and "không phải tài khoản cán bộ" in text_of(page)
+    assert "Chưa có gì được ghi" in text_of(page)
+    assert counts(desk.life) == before
+    response = post(
+        desk, "lanhdao.sxd", code, "assign", version=str(version_of(desk.life, code)),
+        officer="canbo.sxd",
+    )  # fmt: skip
+    assert response.status_code == 303
+    with desk.life.uow.read() as session:
+        given = session.execute(
+            select(Report.officer, Report.officer_account).where(Report.code == code)
+        ).one()
+    assert tuple(given) == ("Phạm Minh Đức", "canbo.sxd")
+
+
+def test_the_officer_reads_the_leaders_refusal_and_the_deadline_stays(desk: Desk) -> None:
+    code = report_in(desk.life, State.IN_PROGRESS)
+    perform(
+        desk.life, actor("canbo.sxd"), code, "request_extension",
+        reason="Chờ vật tư.", due=datetime(2026, 5, 29, 17, 0, tzinfo=VN),
+    )  # fmt: skip
+    with desk.life.uow.read() as session:
+        due = session.scalars(select(Clock.due_at).where(Clock.step == "handle")).all()
+    response = post(
+        desk, "lanhdao.sxd", code, "refuse_extension", version=str(version_of(desk.life, code)),
+        reason="Đủ thời gian xử lý trong hạn.",
+    )  # fmt: skip
+    assert response.status_code == 303
+    html = page_of(desk, "canbo.sxd", f"/ban-xu-ly/phan-anh/{code}")
+    refused = text_of(html)
+    assert "Võ Thị Em không đồng ý gia hạn" in refused
+    assert "Đủ thời gian xử lý trong hạn. Thời hạn xử lý giữ nguyên." in refused
+    assert "Thời hạn đề nghị 29/05/2026 17:00" in refused  # the event's facts, in local time
+    with desk.life.uow.read() as session:
+        assert session.scalars(select(Clock.due_at).where(Clock.step == "handle")).all() == due
+        pending = session.scalars(
+            select(Extension).where(Extension.refused_at.is_(None), Extension.granted_at.is_(None))
+        ).all()
+    assert pending == []
+
+
+def test_the_timeline_names_each_actor_once(desk: Desk) -> None:
+    code = report_in(desk.life, State.FORWARDED)
+    html = page_of(desk, "ioc", f"/ban-xu-ly/phan-anh/{code}")
+    actors = [text_of(str(t)) for t in re.findall(r'data-testid="event-actor">([^<]*)<', html)]
+    assert actors[0] == "Người phản ánh"  # not "người phản ánh (Người phản ánh)"
+    assert actors[1] == "Trần Thị Bình (Cán bộ Trung tâm IOC)"
+    assert actor_label("Trần Thị Bình (Trung tâm IOC)", "ioc_operator") == (
+        "Trần Thị Bình (Trung tâm IOC) · Cán bộ Trung tâm IOC"
+    )
+    assert actor_label("Lãnh đạo cơ quan", "leader") == "Lãnh đạo cơ quan"

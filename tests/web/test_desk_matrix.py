@@ -14,16 +14,20 @@ import pytest
 from engine.services.queues import AGENCY_ROLES, STAFF_ROLES
 from engine.workflow import ACTIONS, TABLE, Role, State, Transition
 from tests.web.test_desk_support import (
+    AGENCY_STAFF,
     FORM_INPUTS,
     HEALTH,
+    INPUTS,
     MORNING,
     OF_ROLE,
     STAFF,
     TRANSPORT,
     Desk,
+    actor,
     build_desk,
     counts,
     forms_on,
+    perform,
     report_in,
     state_of,
     tags,
@@ -110,6 +114,8 @@ def _form(row: Transition, agency: str, version: int) -> dict[str, str]:
     data = {"version": str(version), **FORM_INPUTS[row.action]}
     if row.action == "classify":
         data["sector"] = TRANSPORT if agency == OWN else HEALTH
+    if row.action == "assign":  # an officer account of the leader's own agency (Đ14.3)
+        data["officer"] = AGENCY_STAFF[agency][0]
     return data
 
 
@@ -127,6 +133,11 @@ def test_every_action_by_every_role_on_its_own_and_anothers_report(
         for agency in (OWN, OTHER):
             if allowed_here(row, role, state, agency):
                 code = report_in(desk.life, state, agency, feedback=True)
+                if row.action == "refuse_extension":  # a request to answer
+                    officer = actor(AGENCY_STAFF[agency][0])
+                    perform(
+                        desk.life, officer, code, "request_extension", **INPUTS["request_extension"]
+                    )
                 response = client.post(
                     f"/ban-xu-ly/phan-anh/{code}/{row.action}",
                     data=_form(row, agency, version_of(desk.life, code)),

@@ -60,7 +60,7 @@ OF_ROLE = {
 
 def actor(username: str) -> Actor:
     role, agency, name = STAFF[username]
-    return Actor(name, role, agency)
+    return Actor(name, role, agency, username)
 
 
 class Clockwork:

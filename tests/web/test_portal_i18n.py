@@ -13,7 +13,8 @@ from web import i18n
 
 
 def test_every_message_has_an_english_translation() -> None:
-    data = [*STATE_LABELS_VI.values(), *(r.label_vi for r in ACTIONS.values()), *RATINGS.values()]
+    citizen = [r.citizen for r in ACTIONS.values() if r.citizen]
+    data = [*STATE_LABELS_VI.values(), *citizen, *RATINGS.values()]
     assert i18n.missing_translations("en", extra=data) == []
     assert len(list(i18n.messages())) > 100
 

@@ -58,7 +58,7 @@ def test_the_steps_and_the_deadline_read_in_plain_vietnamese(
     assert '<meta name="referrer" content="no-referrer">' in html
     page = text_of(html)
     assert "Tình trạng: Đã tiếp nhận, chờ phân loại" in page
-    assert re.search(r"Gửi phản ánh", page)
+    assert "Bạn đã gửi phản ánh" in page
     assert re.search(r"cần hoàn thành trước: \d\d/\d\d/\d{4} \d\d:\d\d", page)
     assert "Đường Phạm Thái Bường có ổ gà lớn" in page
     assert "45 Phạm Thái Bường, Phường Phước Hậu" in page
@@ -67,8 +67,45 @@ def test_the_steps_and_the_deadline_read_in_plain_vietnamese(
 
     life.perform(IOC, code, "classify", version=version_of(life, code), sector="giao-thong-van-tai")
     page = text_of(client.get(f"/theo-doi/{code}?t={token}").get_data(as_text=True))
-    assert "Phân loại lĩnh vực" in page and "Đã phân loại, chờ chuyển" in page
+    assert "Trung tâm đã kiểm tra và phân loại phản ánh" in page
+    assert "Đã phân loại, chờ chuyển" in page
     assert "Giao thông - Vận tải" in page
+
+
+def test_the_reporter_reads_the_steps_in_a_citizens_words_and_not_the_agencys_own(
+    client: FlaskClient, life: Lifecycle
+) -> None:
+    """The desk's action labels ("Tiếp nhận xử lý", "Đề nghị gia hạn"…) are the staff's; the
+    tracking page says what happened to the citizen, and leaves the agency's internal steps out."""
+    from engine.services.lifecycle import Actor
+    from engine.workflow import ACTIONS, Role
+
+    officer = Actor("Phạm Minh Đức", Role.OFFICER, agency="SXD")
+    leader = Actor("Võ Thị Em", Role.LEADER, agency="SXD")
+    code, token = send_report(client)
+    steps = [
+        (IOC, "classify", {"sector": "giao-thong-van-tai"}),
+        (IOC, "forward", {}),
+        (officer, "accept", {}),
+        (officer, "request_extension", {"reason": "Chờ vật tư.", "due": "2030-06-28T17:00+07:00"}),
+        (leader, "refuse_extension", {"reason": "Không đủ căn cứ."}),
+    ]
+    for who, action, inputs in steps:
+        life.perform(who, code, action, version=version_of(life, code), **inputs)
+    html = client.get(f"/theo-doi/{code}?t={token}").get_data(as_text=True)
+    shown = [text_of(str(li)) for li in re.findall(r'<li data-testid="step">.*?</li>', html, re.S)]
+    assert [line.split(" — ", 1)[1].strip() for line in shown] == [
+        "Bạn đã gửi phản ánh",
+        "Trung tâm đã kiểm tra và phân loại phản ánh",
+        "Phản ánh đã được chuyển đến cơ quan xử lý",
+        "Cơ quan xử lý đã tiếp nhận, đang xử lý",
+    ]
+    for row in ACTIONS.values():
+        if row.label_vi != row.citizen and row.label_vi not in ("Gửi phản ánh",):
+            assert row.label_vi not in text_of(html), row.action
+    english = client.get(f"/theo-doi/{code}?t={token}&lang=en").get_data(as_text=True)
+    assert "The handling agency took it up and is handling it" in text_of(english)
+    client.get(f"/theo-doi/{code}?t={token}&lang=vi")  # the visit goes on in Vietnamese
 
 
 def test_the_centre_asks_and_the_reporter_adds(client: FlaskClient, life: Lifecycle) -> None:
@@ -95,7 +132,7 @@ def test_the_centre_asks_and_the_reporter_adds(client: FlaskClient, life: Lifecy
     report = report_row(life, code)
     assert report.state == State.RECEIVED and "gần cột điện" in report.content
     page = text_of(client.get(response.headers["Location"]).get_data(as_text=True))
-    assert "Đã gửi thông tin bổ sung" in page and "Bổ sung thông tin" in page
+    assert "Đã gửi thông tin bổ sung" in page and "Bạn đã bổ sung thông tin" in page
 
 
 def test_the_result_is_shown_in_the_template_and_can_be_answered(
@@ -148,7 +185,9 @@ def test_the_result_is_shown_in_the_template_and_can_be_answered(
     assert texts == ["Vạch sơn chưa được kẻ lại?"]
     page = text_of(client.get(url).get_data(as_text=True))
     assert "Đã gửi phản hồi của bạn" in page and "Vạch sơn chưa được kẻ lại?" in page
-    assert "Phản hồi kết quả" in page and "Đánh giá kết quả" in page  # the steps
+    assert (
+        "Bạn đã gửi phản hồi về kết quả" in page and "Bạn đã đánh giá kết quả" in page
+    )  # the steps
 
 
 def test_bad_answers_are_refused_next_to_the_field(client: FlaskClient, life: Lifecycle) -> None:

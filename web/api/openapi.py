@@ -913,10 +913,18 @@ def _staff_schemas(snap: Snapshot) -> dict[str, Any]:
             "Mã cơ quan xử lý (forward, designate); khác cơ quan theo quy tắc thì cần ghi chú",
             enum=list(snap.agencies),
         ),
-        "unit": _text(limits["unit"], "Mã đơn vị trực thuộc (assign)"),
-        "officer": _text(limits["officer"], "Tên cán bộ được giao (assign)"),
+        "unit": _text(
+            limits["unit"],
+            "Mã đơn vị trực thuộc đơn vị của lãnh đạo (assign; không kèm officer)",
+        ),
+        "officer": _text(
+            limits["officer"],
+            "Tên đăng nhập của tài khoản cán bộ thuộc đơn vị của lãnh đạo (assign; không kèm unit)",
+        ),
         "duplicate_of": _text(limits["duplicate_of"], "Mã phản ánh gốc khi trùng (reject)"),
-        "reason": _text(limits["reason"], "Lý do (reject, return_to_ioc, gia hạn)"),
+        "reason": _text(
+            limits["reason"], "Lý do (reject, return_to_ioc, gia hạn, không đồng ý gia hạn)"
+        ),
         "result": _text(limits["result"], "Kết quả xử lý (propose_result, edit_and_approve)"),
         "due": {
             "type": "string",
@@ -981,6 +989,7 @@ def _staff_schemas(snap: Snapshot) -> dict[str, Any]:
         "unit": nullable_text,
         "unit_name": nullable_text,
         "officer": nullable_text,
+        "officer_account": nullable_text,
         "confidential": {"type": "boolean"},
         "state_secret": {"type": "boolean"},
         "submitted_at": instant,

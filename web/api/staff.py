@@ -61,7 +61,7 @@ TEXT_LIMITS: Mapping[str, int] = MappingProxyType(
         "sector": 60,
         "agency": 40,
         "unit": 40,
-        "officer": 100,
+        "officer": 60,
         "duplicate_of": 20,
         "reason": 2000,
         "result": 5000,
@@ -212,6 +212,7 @@ def _row(row: queues.Row, zone: tzinfo) -> dict[str, Any]:
         "unit": row.unit,
         "unit_name": row.unit_name,
         "officer": row.officer,
+        "officer_account": row.officer_account,
         "confidential": row.confidential,
         "state_secret": row.state_secret,
         "submitted_at": instant(row.submitted_at, zone),
@@ -269,7 +270,7 @@ def _report(view: queues.ReportView, zone: tzinfo) -> dict[str, Any]:
         "events": [_event(e, zone) for e in told["events"]],
         "extensions": [
             {
-                key: _zoned(value, zone) if key.endswith("_due") else value
+                key: _zoned(value, zone) if key.endswith(("_due", "_at")) else value
                 for key, value in e.items()
             }
             for e in told["extensions"]

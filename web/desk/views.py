@@ -37,7 +37,7 @@ from engine.accounts import ADMINISTRATION_READERS
 from engine.rules.facts import fold
 from engine.rules.wording import describe
 from engine.sector_fields import Detail, InvalidExtra, details
-from engine.services import disclosure, keyset, queues, recovery
+from engine.services import assignment, disclosure, keyset, queues, recovery
 from engine.services.errors import Conflict, DomainError, Forbidden, InvalidInput, WrongState
 from engine.uploads import (
     IncomingFile,
@@ -90,6 +90,8 @@ DATA_LABELS = {
     "officer": "Cán bộ",
     "unit": "Đơn vị",
     "due": "Thời hạn",
+    "requested_due": "Thời hạn đề nghị",
+    "due_kept": "Thời hạn giữ nguyên",
     "result": "Kết quả",
     "proposed": "Cán bộ đề xuất",
     "visibility": "Hình thức",
@@ -144,9 +146,9 @@ def _frame() -> dict[str, Any]:
         "reads_register": bool(staff and staff.role in disclosure.REGISTER_READERS),
         "snapshot": snap,
         "state_labels": STATE_LABELS_VI,
-        "role_labels": queues.ROLE_LABELS,
         "at_vi": at_vi,
         "action_label": action_label,
+        "actor_label": actor_label,
         "event_facts": event_facts,
         "step_name": lambda step: queues.STEP_NAMES_VI.get(step, step),
         "span": lambda minutes: queues.span_vi(minutes, lifecycle().calendar.day_minutes),
@@ -203,6 +205,22 @@ def action_label(action: str) -> str:
     return action
 
 
+def actor_label(actor: str, role: str) -> str:
+    """Who did a step, saying each thing once.
+
+    The reporter is recorded as "người phản ánh" (Đ5.4), which is the role itself: the role alone.
+    Staff: the name and the role; a name that already names the role is left as it is, and a
+    name that already has its own parenthesis (``Trần Thị Bình (Trung tâm IOC)``) gets the role
+    after a dot rather than a second parenthesis.
+    """
+    label = queues.ROLE_LABELS.get(role, role)
+    if role == Role.REPORTER or fold(actor) == fold(label):
+        return label
+    if fold(label) in fold(actor):
+        return actor
+    return f"{actor} · {label}" if "(" in actor else f"{actor} ({label})"
+
+
 def event_facts(data: dict[str, Any] | None) -> list[tuple[str, str]]:
     """The event's data as (label, text) pairs, codes turned into names."""
     snap, facts = snapshot(), []
@@ -215,7 +233,7 @@ def event_facts(data: dict[str, Any] | None) -> list[tuple[str, str]]:
             text = snap.agencies[value].name if value in snap.agencies else str(value)
         elif key == "returned_by":
             text = ", ".join(snap.agencies[c].name if c in snap.agencies else c for c in value)
-        elif key == "due":
+        elif key in ("due", "requested_due", "due_kept"):
             text = at_vi(value)
         elif key == "committee":
             text = "Có"
@@ -348,8 +366,8 @@ def _report_page(
     with life.uow.read() as db:
         view = queues.report_view(db, life, staff.actor, code, life.now())
         assigns = any(a.action == "assign" for a in view.actions)
-        officers = queues.officers_of(db, snap, view.row.agency) if assigns else []
-    ctx = widgets.Context(view, snap, life.rules, life.zone, tuple(officers))
+        targets = assignment.targets(db, snap, staff.agency) if assigns else None
+    ctx = widgets.Context(view, snap, life.rules, life.zone, targets)
     forms = []
     for row in view.actions:
         if failed is not None and failed[0] == row.action:

@@ -28,8 +28,9 @@ from engine.media.model import human_size
 from engine.rules import RulesEngine
 from engine.rules.facts import fold
 from engine.rules.wording import describe
+from engine.services.assignment import Targets
 from engine.services.public import NOTES_FOR_REPORTER
-from engine.services.queues import STAFF_ROLES, ReportView, sub_units
+from engine.services.queues import STAFF_ROLES, ReportView
 from engine.uploads import result_limits_of
 from engine.workflow import TABLE, State, Transition
 from engine.workflow.table import FIELDS
@@ -80,7 +81,6 @@ class Widget:
     rule_words: str | None = None
     #: The option the rule chose; it keeps its mark even when the form returns another value.
     rule_value: str | None = None
-    datalist: tuple[str, ...] = ()
     #: A text shown beside the field, read-only (the officer's proposal when a leader edits it).
     beside: str | None = None
     beside_label: str | None = None
@@ -125,7 +125,8 @@ class Context:
     snapshot: Snapshot
     rules: RulesEngine
     zone: ZoneInfo
-    officers: tuple[str, ...] = ()
+    #: Whom the reader, a unit's leader, may give the report to (for ``assign``, Đ14.3).
+    targets: Targets | None = None
 
 
 Builder = Callable[[Context, Transition, bool], Widget]
@@ -247,28 +248,39 @@ def _duplicate_of(ctx: Context, row: Transition, required: bool) -> Widget:
 
 
 def _officer(ctx: Context, row: Transition, required: bool) -> Widget:
+    targets, view = ctx.targets, ctx.view
+    people = targets.officers if targets else ()
+    hints = [f"Cán bộ của {targets.unit_name}." if targets else "Cán bộ của đơn vị."]
+    if view.row.officer:
+        hints.append(f"Đang giao: {view.row.officer}.")
+    if not people:
+        hints.append("Đơn vị chưa có tài khoản cán bộ xử lý đang làm việc.")
     return Widget(
         "officer",
-        "text",
-        "Cán bộ xử lý",
+        "select",
+        "Giao cho cán bộ",
         required,
-        value=ctx.view.row.officer or "",
-        datalist=ctx.officers,
-        hint="Cán bộ của cơ quan hoặc đơn vị trực thuộc.",
-        maxlength=100,
+        options=(Option("", "— Không chọn —"), *(Option(o.account, o.name) for o in people)),
+        hint=" ".join(hints),
     )
 
 
 def _unit(ctx: Context, row: Transition, required: bool) -> Widget:
-    units = sub_units(ctx.snapshot, ctx.view.row.agency)
+    targets, view = ctx.targets, ctx.view
+    units = targets.sub_units if targets else ()
+    hints = ["Hoặc giao cho đơn vị trực thuộc: lãnh đạo đơn vị đó giao tiếp cho cán bộ của đơn vị."]
+    if view.row.unit_name and view.row.unit:
+        hints.append(f"Đang giao: {view.row.unit_name}.")
+    if not units:
+        name = targets.unit_name if targets else "Cơ quan"
+        hints = [f"{name} chưa có đơn vị trực thuộc trong cấu hình."]
     return Widget(
         "unit",
         "select",
-        "Đơn vị trực thuộc",
+        "Giao cho đơn vị trực thuộc",
         required,
-        value=ctx.view.row.unit or "",
-        options=(Option("", "— Không giao đơn vị —"), *(Option(u.code, u.name) for u in units)),
-        hint=None if units else "Cơ quan chưa có đơn vị trực thuộc trong cấu hình.",
+        options=(Option("", "— Không chọn —"), *(Option(u.code, u.name) for u in units)),
+        hint=" ".join(hints),
     )
 
 
