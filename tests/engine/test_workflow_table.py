@@ -93,7 +93,14 @@ def test_a_bad_row_fails_when_the_table_loads() -> None:
 def test_the_reporter_reads_every_step_that_concerns_them_in_their_own_words() -> None:
     """The tracking page shows ``citizen``, never the desk's label; internal steps have none."""
     internal = {a for a, row in ACTIONS.items() if row.citizen is None}
-    assert internal == {"assign", "request_extension", "refuse_extension"}
+    # The state-secret marks show to the reporter only as the restricted outcome, never the reason.
+    assert internal == {
+        "assign",
+        "request_extension",
+        "refuse_extension",
+        "mark_secret_at_classification",
+        "mark_secret_before_publication",
+    }
     for row in TABLE:
         assert row.citizen != row.label_vi, row.action
     assert ACTIONS["refuse_extension"].roles == {Role.LEADER}
