@@ -32,6 +32,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
+from engine.export import EXPORTERS
 from engine.rules.facts import fold
 from engine.sector_fields import Detail, InvalidExtra, details
 from engine.services import disclosure, keyset, queues
@@ -124,6 +125,7 @@ def _frame() -> dict[str, Any]:
         "agency_name": agency.name if agency else (staff.agency if staff else None),
         "logout_url": optional_url("auth.logout"),
         "reads_register": bool(staff and staff.role in disclosure.REGISTER_READERS),
+        "exports_reports": bool(staff and staff.role in EXPORTERS),
         "snapshot": snap,
         "state_labels": STATE_LABELS_VI,
         "role_labels": queues.ROLE_LABELS,
