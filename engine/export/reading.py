@@ -23,7 +23,7 @@ from engine.services import keyset
 from engine.services.queues import agency_tree
 from engine.store.models import Disclosure, Report, Reporter
 
-BATCH = 500
+BATCH = 250
 
 
 def where(snapshot: Snapshot, request: ExportRequest, zone: tzinfo) -> list[ColumnElement[bool]]:
