@@ -156,6 +156,7 @@ def _register() -> None:
     from cli.config_versions import COMMANDS as CONFIG_COMMANDS
     from cli.db import db
     from cli.demo import demo
+    from cli.export import export
     from cli.mail import mail_fetch, mail_gateway
     from cli.records import audit_group, report
     from cli.serve import serve
@@ -170,6 +171,7 @@ def _register() -> None:
         stats_command,
         report,
         audit_group,
+        export,
         apikey,
         user,
         mail_gateway,

@@ -8,7 +8,7 @@ are chained by hash so that an edited or deleted one is found (R23, R25).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -428,6 +428,33 @@ class Disclosure(Base):
     disclosed_by: Mapped[str] = mapped_column(String(100))
     authority: Mapped[str] = mapped_column(String(300))
     reason: Mapped[str] = mapped_column(Text)
+
+
+class ExportRecord(Base):
+    """One export of the reports of a period for a state body on its request (Đ12.1, R23).
+
+    Written before the first row goes out (``finished_at`` and ``rows`` empty), completed when
+    the last one has: an export that stopped half-way stays on record as unfinished. It names
+    the filters, never a reporter; ``identities`` counts the reports whose reporter's details
+    went out under a recorded disclosure (Đ13.7).
+    """
+
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Indexed for the register, newest first.
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    finished_at: Mapped[datetime | None]
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(30))
+    date_from: Mapped[date]
+    date_to: Mapped[date]
+    agency: Mapped[str | None] = mapped_column(String(40))
+    format: Mapped[str] = mapped_column(String(10))
+    with_media: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int | None]
+    identities: Mapped[int | None]
 
 
 class IdempotentRequest(Base):

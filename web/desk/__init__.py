@@ -18,11 +18,14 @@ Pages (all for signed-in staff; the sign-in page is the ``auth`` blueprint's):
 ``/ban-xu-ly/cong-bo-thong-tin``                  the register of disclosures (admin, auditor)
 ``/ban-xu-ly/nhat-ky``                            the latest events of every report (admin,
                                                   auditor)
+``/ban-xu-ly/xuat-du-lieu``                       export the reports of a period for a state
+                                                  body (admin, auditor; POST: the download)
 ``/ban-xu-ly/tep/<id>``, ``/tep/<id>/nho``        a report's picture and its thumbnail
 """
 
 from __future__ import annotations
 
+from web.desk import exports as _exports  # noqa: F401 - its routes join the blueprint
 from web.desk.views import desk
 
 __all__ = ["desk"]

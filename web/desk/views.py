@@ -34,6 +34,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
 from engine.accounts import ADMINISTRATION_READERS
+from engine.export import EXPORTERS
 from engine.rules.facts import fold
 from engine.rules.wording import describe
 from engine.sector_fields import Detail, InvalidExtra, details
@@ -144,6 +145,7 @@ def _frame() -> dict[str, Any]:
             optional_url("admin.index") if staff and staff.role in ADMINISTRATION_READERS else None
         ),
         "reads_register": bool(staff and staff.role in disclosure.REGISTER_READERS),
+        "exports_reports": bool(staff and staff.role in EXPORTERS),
         "snapshot": snap,
         "state_labels": STATE_LABELS_VI,
         "at_vi": at_vi,
