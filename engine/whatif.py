@@ -5,7 +5,10 @@ Nothing is written: the reports, their events and clocks are read in a read-only
 
 **Routing.** The reports considered are those sent since ``since`` that a ``forward`` event sent
 to an agency. The last forward is where the report went (a report returned by an agency is
-classified again and forwarded again: the last forward used the report's final sector). A
+classified again and forwarded again: the last forward used the report's final sector). A report
+back with the IOC since its last forward (returned, perhaps classified again, not yet forwarded)
+is left out, its routing and its clocks: the sector it holds now may not be the one it was
+routed and timed with, and where it goes next is not known yet. A
 forward that the IOC made by hand (rule ``manual``: another agency than the rules chose, with a
 note) is counted apart, not compared — the proposal would have been overridden the same way.
 Every other report is routed again with the proposed rules (its sector and area, as ``forward``
@@ -43,10 +46,14 @@ from engine.sla import clocks
 from engine.store.db import UnitOfWork
 from engine.store.models import Clock, Event, Report
 from engine.workflow import Clock as Step
+from engine.workflow import State
 
 #: The steps in the order of the regulation, for the table.
 STEP_ORDER = tuple(step.value for step in Step)
 NONE_LABEL = "—"
+
+#: States of a report the IOC holds again after forwarding it (Đ8.B2: returned to the IOC).
+BACK_WITH_IOC = frozenset({State.RETURNED, State.CLASSIFIED, State.RECEIVED, State.NEEDS_INFO})
 
 
 @dataclass(frozen=True)
@@ -208,6 +215,8 @@ def _replay(
     for report in reports:
         forward = forwards.get(report.id) or {}
         went_to, proposed_agency = forward.get("agency"), None
+        if went_to and report.state in BACK_WITH_IOC:
+            continue  # routed and timed under a sector it may no longer hold: see the docstring
         if went_to and forward.get("rule") == "manual":
             manual += 1
         elif went_to and report.sector:

@@ -310,8 +310,8 @@ class Event(Base):
             "ix_events_feedback_followed",
             "report_id",
             "at",
-            postgresql_where=text("action IN ('close_feedback', 'reopen')"),
-            sqlite_where=text("action IN ('close_feedback', 'reopen')"),
+            postgresql_where=text("action = 'close_feedback' OR action = 'reopen'"),
+            sqlite_where=text("action = 'close_feedback' OR action = 'reopen'"),
         ),
     )
 

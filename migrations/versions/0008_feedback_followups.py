@@ -27,8 +27,8 @@ def upgrade() -> None:
             "ix_events_feedback_followed",
             ["report_id", "at"],
             unique=False,
-            postgresql_where=sa.text("action IN ('close_feedback', 'reopen')"),
-            sqlite_where=sa.text("action IN ('close_feedback', 'reopen')"),
+            postgresql_where=sa.text("action = 'close_feedback' OR action = 'reopen'"),
+            sqlite_where=sa.text("action = 'close_feedback' OR action = 'reopen'"),
         )
 
 
