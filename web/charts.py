@@ -84,3 +84,32 @@ def time_series(
 
 def _short(label: str, most: int = 30) -> str:
     return label if len(label) <= most else label[: most - 1] + "…"
+
+
+def point_map(title: str, points: Sequence[tuple[str, int, float, float]], chart_id: str) -> Markup:
+    """Circles on a blank background, one per ``(label, count, latitude, longitude)``, placed by
+    their coordinates (equirectangular, enough for one province) and sized by count (area). Needs
+    no map tiles, so it works offline and prints."""
+    width, height, pad = 520, 420, 30
+    parts = [
+        f'<svg class="chart map" id="{escape(chart_id)}" role="img" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" aria-labelledby="{escape(chart_id)}-title">',
+        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f4f6f8"></rect>',
+    ]
+    if points:
+        lats = [p[2] for p in points]
+        lons = [p[3] for p in points]
+        span = max(max(lats) - min(lats), max(lons) - min(lons)) or 0.01
+        most = max(p[1] for p in points) or 1
+        for label, count, lat, lon in points:
+            x = pad + (width - 2 * pad) * (lon - min(lons)) / span
+            y = height - pad - (height - 2 * pad) * (lat - min(lats)) / span
+            radius = 4 + 18 * (count / most) ** 0.5
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="#c53030" '
+                f'fill-opacity="0.55" stroke="#742a2a" data-count="{count}">'
+                f"<title>{escape(label)}: {count}</title></circle>"
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))

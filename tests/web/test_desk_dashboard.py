@@ -11,7 +11,7 @@ import pytest
 
 from engine import stats
 from engine.workflow import State
-from tests.web.test_desk_support import MORNING, Desk, build_desk, counts, report_in
+from tests.web.test_desk_support import MORNING, Desk, build_desk, counts, report_in, submit
 
 URL = "/ban-xu-ly/thong-ke"
 
@@ -23,6 +23,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
     for agency, how_many in (("SXD", 3), ("SYT", 2)):
         for _ in range(how_many):
             report_in(built.life, State.IN_PROGRESS, agency)
+    for latitude in (10.25, 10.26):  # two reports with a place, at the IOC: on the map
+        submit(built.life, latitude=latitude, longitude=105.97)
     return built
 
 
@@ -75,6 +77,8 @@ def test_the_province_sees_every_agency_with_a_chart_and_the_explanations(desk: 
     assert 'data-agency="SXD"' in html and 'data-agency="SYT"' in html
     assert figure(html, "received") >= 5
     assert '<svg class="chart" id="chart-agencies"' in html and "<title" in html
+    drawn = html.split('id="chart-map"')[1].split("</svg>")[0]
+    assert re.findall(r'<circle [^>]*data-count="(\d+)"', drawn) == ["2"]
     for key in ("received", "by_agency", "series", "top_communes", "ranking"):
         assert stats.EXPLAINED[key][0] in html
 

@@ -38,11 +38,12 @@ def dashboard() -> Response:
     if staff.role is Role.LEADER and agency is None:
         agency = staff.agency
     query = stats.Query(start=start, end=end, agency=agency)
-    found = None
+    found, places = None, ()
     if not problems:
         try:
             with life.uow.read() as db:
                 found = stats.figures(db, snap, staff.actor, query, now)
+                places = stats.commune_points(db, snap, staff.actor, query)
         except InvalidInput as exc:
             problems[_field(exc)] = exc.message_vi
     status = 422 if problems else 200
@@ -57,7 +58,8 @@ def dashboard() -> Response:
         explained={key: vi for key, (vi, _en) in stats.EXPLAINED.items()},
         drill=lambda **more: _drill(query, **more),
         agency_label=lambda code: snap.agencies[code].name if code in snap.agencies else code,
-        charts=_charts(found, snap) if found else {},
+        places=places,
+        charts=_charts(found, snap, places) if found else {},
     )
 
 
@@ -85,7 +87,9 @@ def _drill(query: stats.Query, **more: Any) -> str:
     return url_for("desk.search", **args)
 
 
-def _charts(found: stats.Figures, snap: Any) -> dict[str, Any]:
+def _charts(
+    found: stats.Figures, snap: Any, places: tuple[stats.CommunePoint, ...]
+) -> dict[str, Any]:
     def name(code: str) -> str:
         return snap.agencies[code].name if code in snap.agencies else code
 
@@ -102,6 +106,11 @@ def _charts(found: stats.Figures, snap: Any) -> dict[str, Any]:
             series,
             "chart-series",
             ("Gửi", "Đã có kết quả"),
+        ),
+        "map": charts.point_map(
+            "Bản đồ phản ánh theo xã, phường (vòng tròn lớn hơn: nhiều phản ánh hơn)",
+            [(p.name, p.received, p.latitude, p.longitude) for p in places],
+            "chart-map",
         ),
         "communes": charts.bar_chart(
             "Các xã, phường có nhiều phản ánh nhất",
