@@ -6,6 +6,7 @@ bad input refused on the page with nothing written.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -26,6 +27,11 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
     for latitude in (10.25, 10.26):  # two reports with a place, at the IOC: on the map
         submit(built.life, latitude=latitude, longitude=105.97)
     return built
+
+
+@pytest.fixture(autouse=True)
+def morning(desk: Desk) -> None:
+    desk.clock.value = MORNING
 
 
 def get(desk: Desk, username: str, url: str, status: int = 200) -> str:
@@ -64,6 +70,14 @@ def test_a_leader_sees_its_own_agency_and_not_another(desk: Desk) -> None:
     assert 'data-agency="SXD"' in html and 'data-agency="SYT"' not in html
     assert stats.EXPLAINED["received"][0] in html
     get(desk, "lanhdao.sxd", f"{URL}?co-quan=SYT", 403)
+
+
+def test_a_leader_sees_its_overdue_cases_with_the_officer_holding_each(desk: Desk) -> None:
+    desk.clock.value = MORNING + timedelta(days=60)  # every handling clock is long past due
+    html = get(desk, "lanhdao.sxd", f"{URL}?tu=01/04/2026&den=30/04/2026")
+    late = html.split('id="urgent-qua-han"')[1].split("</section>")[0]
+    assert len(re.findall(r'data-testid="queue-row"', late)) == 3  # SXD's three, not SYT's two
+    assert "Phạm Minh Đức" in late
 
 
 def test_officers_have_no_dashboard_link_and_no_dashboard(desk: Desk) -> None:

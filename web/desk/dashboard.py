@@ -15,12 +15,17 @@ from typing import Any
 from flask import Response, request, url_for
 
 from engine import stats
+from engine.services import queues
 from engine.services.errors import InvalidInput
 from engine.workflow import Role
 from web import charts
 from web.auth import current_staff, staff_required
 from web.desk.views import FIGURE_READERS, desk, page
 from web.runtime import lifecycle
+
+#: A leader's overdue and soon-due reports on its dashboard (the desk's queues, keyset-paged; the
+#: whole queue is one click away).
+URGENT_ROWS = 20
 
 
 @desk.get("/thong-ke")
@@ -38,12 +43,17 @@ def dashboard() -> Response:
     if staff.role is Role.LEADER and agency is None:
         agency = staff.agency
     query = stats.Query(start=start, end=end, agency=agency)
-    found, places = None, ()
+    found, places, urgent = None, (), []
     if not problems:
         try:
             with life.uow.read() as db:
                 found = stats.figures(db, snap, staff.actor, query, now)
                 places = stats.commune_points(db, snap, staff.actor, query)
+                if staff.role is Role.LEADER:
+                    urgent = [
+                        queues.queue_rows(db, life, staff.actor, q, now, limit=URGENT_ROWS)
+                        for q in (queues.LATE, queues.WARNING)
+                    ]
         except InvalidInput as exc:
             problems[_field(exc)] = exc.message_vi
     status = 422 if problems else 200
@@ -59,6 +69,7 @@ def dashboard() -> Response:
         drill=lambda **more: _drill(query, **more),
         agency_label=lambda code: snap.agencies[code].name if code in snap.agencies else code,
         places=places,
+        urgent=urgent,
         charts=_charts(found, snap, places) if found else {},
     )
 
