@@ -97,6 +97,12 @@ def test_the_province_sees_every_agency_with_a_chart_and_the_explanations(desk: 
         assert stats.EXPLAINED[key][0] in html
 
 
+def test_the_province_narrowed_to_one_agency_counts_that_agency(desk: Desk) -> None:
+    html = get(desk, "tinh", f"{URL}?co-quan=SYT")
+    assert "Thống kê của" in html and figure(html, "received") == 2
+    assert all(listed(desk, "tinh", link) == number for link, number in drills(html))
+
+
 @pytest.mark.parametrize("username", ["tinh", "lanhdao.sxd"])
 def test_every_drill_down_lists_exactly_the_reports_of_its_number(
     desk: Desk, username: str

@@ -20,6 +20,7 @@ from engine.services.errors import InvalidInput
 from engine.workflow import Role
 from web import charts
 from web.auth import current_staff, staff_required
+from web.desk import widgets
 from web.desk.views import FIGURE_READERS, desk, page
 from web.runtime import lifecycle
 
@@ -69,6 +70,7 @@ def dashboard() -> Response:
         drill=lambda **more: _drill(query, **more),
         agency_label=lambda code: snap.agencies[code].name if code in snap.agencies else code,
         places=places,
+        agencies=[(o.value, o.label, o.group) for o in widgets.agency_options(snap)],
         urgent=urgent,
         charts=_charts(found, snap, places) if found else {},
     )
