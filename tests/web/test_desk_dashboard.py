@@ -11,8 +11,17 @@ from datetime import timedelta
 import pytest
 
 from engine import stats
-from engine.workflow import State
-from tests.web.test_desk_support import MORNING, Desk, build_desk, counts, report_in, submit
+from engine.accounts import create_user
+from engine.workflow import Role, State
+from tests.web.test_desk_support import (
+    MORNING,
+    PASSWORD,
+    Desk,
+    build_desk,
+    counts,
+    report_in,
+    submit,
+)
 
 URL = "/ban-xu-ly/thong-ke"
 
@@ -101,6 +110,18 @@ def test_the_province_narrowed_to_one_agency_counts_that_agency(desk: Desk) -> N
     html = get(desk, "tinh", f"{URL}?co-quan=SYT")
     assert "Thống kê của" in html and figure(html, "received") == 2
     assert all(listed(desk, "tinh", link) == number for link, number in drills(html))
+
+
+def test_a_leader_compares_its_sub_units(desk: Desk) -> None:
+    """Sở KH&CN runs the IOC (``parent: SKHCN`` in the configuration): its leader's page has a
+    row for the IOC, whose number agrees with its list."""
+    with desk.life.uow.begin() as session:
+        user = create_user(session, "lanhdao.skhcn", PASSWORD, Role.LEADER, agency="SKHCN")
+        session.flush()
+        desk.users["lanhdao.skhcn"] = user.id
+    html = get(desk, "lanhdao.skhcn", URL)
+    assert 'data-unit="IOC"' in html
+    assert all(listed(desk, "lanhdao.skhcn", link) == n for link, n in drills(html))
 
 
 @pytest.mark.parametrize("username", ["tinh", "lanhdao.sxd"])

@@ -9,6 +9,7 @@ reports. A wrong date or a period ending before it starts is a Vietnamese messag
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -44,12 +45,16 @@ def dashboard() -> Response:
     if staff.role is Role.LEADER and agency is None:
         agency = staff.agency
     query = stats.Query(start=start, end=end, agency=agency)
-    found, places, urgent = None, (), []
+    found, places, urgent, units = None, (), [], []
     if not problems:
         try:
             with life.uow.read() as db:
                 found = stats.figures(db, snap, staff.actor, query, now)
                 places = stats.commune_points(db, snap, staff.actor, query)
+                units = [
+                    (unit, stats.figures(db, snap, staff.actor, replace(query, agency=unit), now))
+                    for unit in _sub_units(snap, query.agency)
+                ]
                 if staff.role is Role.LEADER:
                     urgent = [
                         queues.queue_rows(db, life, staff.actor, q, now, limit=URGENT_ROWS)
@@ -72,8 +77,16 @@ def dashboard() -> Response:
         places=places,
         agencies=[(o.value, o.label, o.group) for o in widgets.agency_options(snap)],
         urgent=urgent,
+        units=units,
         charts=_charts(found, snap, places) if found else {},
     )
+
+
+def _sub_units(snap: Any, agency: str | None) -> list[str]:
+    """The agencies directly under ``agency``, each compared with its own tree's figures."""
+    if agency is None:
+        return []
+    return sorted(a.code for a in snap.agencies.values() if a.parent == agency)
 
 
 def _day(key: str, problems: dict[str, str]) -> date | None:
