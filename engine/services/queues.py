@@ -407,10 +407,17 @@ class Filters:
     agency: str | None = None
     overdue: bool = False
     text: str | None = None
+    #: Submitted at or after ``since`` and before ``until`` (UTC instants): the period of a
+    #: dashboard's number, so that its drill-down lists the same reports (engine.stats).
+    since: datetime | None = None
+    until: datetime | None = None
 
     @property
     def active(self) -> bool:
-        return any((self.state, self.sector, self.area, self.agency, self.overdue, self.text))
+        return any(
+            (self.state, self.sector, self.area, self.agency, self.overdue, self.text)
+            + (self.since, self.until)
+        )
 
 
 def _overdue(now: datetime) -> ColumnElement[bool]:
@@ -454,6 +461,10 @@ def _filtered(
         clauses.append(or_(Report.agency == filters.agency, Report.unit == filters.agency))
     if filters.overdue:
         clauses.append(_overdue(now))
+    if filters.since:
+        clauses.append(Report.submitted_at >= filters.since)
+    if filters.until:
+        clauses.append(Report.submitted_at < filters.until)
     if filters.text and found is not None:
         clauses.append(found.condition())
     return clauses

@@ -8,7 +8,7 @@ is explained in :data:`EXPLAINED`. See :mod:`engine.stats.figures` for what each
 
 from __future__ import annotations
 
-from engine.stats.compute import TOP_MAX, check, figures, parse_day
+from engine.stats.compute import TOP_MAX, check, commune_points, figures, parse_day
 from engine.stats.figures import (
     AGENCY_STEPS,
     CHANNELS,
@@ -18,6 +18,7 @@ from engine.stats.figures import (
     STEPS,
     Bucket,
     Commune,
+    CommunePoint,
     Counts,
     Figures,
     Query,
@@ -36,6 +37,7 @@ __all__ = [
     "TOP_MAX",
     "Bucket",
     "Commune",
+    "CommunePoint",
     "Counts",
     "Figures",
     "Query",
@@ -43,6 +45,7 @@ __all__ = [
     "Rating",
     "Step",
     "check",
+    "commune_points",
     "figures",
     "parse_day",
 ]

@@ -43,6 +43,7 @@ from engine.stats.figures import (
     WITH_RESULT,
     Bucket,
     Commune,
+    CommunePoint,
     Counts,
     Figures,
     Query,
@@ -409,6 +410,41 @@ def _top_communes(
             row.area,
             snapshot.areas[row.area].name if row.area in snapshot.areas else row.area,
             int(row.received),
+        )
+        for row in session.execute(statement)
+    )
+
+
+def commune_points(
+    session: Session, snapshot: Snapshot, actor: Actor, query: Query
+) -> tuple[CommunePoint, ...]:
+    """Each commune's reports of ``query`` that have a place: how many, and their mean point.
+
+    The map of the oversight faces draws one circle per commune, sized by ``received``; reports
+    without coordinates are left out (they are in the figures, not on the map).
+    """
+    check(snapshot, actor, query)
+    where = _where(snapshot, actor, query, _zone(snapshot))
+    received = func.count().label("received")
+    statement = (
+        select(
+            Report.area,
+            received,
+            func.avg(Report.latitude).label("latitude"),
+            func.avg(Report.longitude).label("longitude"),
+        )
+        .where(*where, Report.area.is_not(None), Report.latitude.is_not(None))
+        .where(Report.longitude.is_not(None))
+        .group_by(Report.area)
+        .order_by(received.desc(), Report.area)
+    )
+    return tuple(
+        CommunePoint(
+            row.area,
+            snapshot.areas[row.area].name if row.area in snapshot.areas else row.area,
+            int(row.received),
+            float(row.latitude),
+            float(row.longitude),
         )
         for row in session.execute(statement)
     )

@@ -141,6 +141,17 @@ class Commune:
 
 
 @dataclass(frozen=True)
+class CommunePoint:
+    """A commune on the map: its reports with a place, and their mean point."""
+
+    code: str
+    name: str
+    received: int
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
 class Ranked:
     """An agency's place by on-time share of its own steps (ties: more clocks first)."""
 

@@ -15,6 +15,9 @@ Pages (all for signed-in staff; the sign-in page is the ``auth`` blueprint's):
 ``/ban-xu-ly/phan-anh/<code>/<action>``           POST: the action (one route for the table)
 ``/ban-xu-ly/phan-anh/<code>/cong-bo-thong-tin``  POST: disclose the reporter's details (Đ13.7)
 ``/ban-xu-ly/tim-kiem``                           search with the same filters, paged (``trang``)
+``/ban-xu-ly/thong-ke``                            the figures: a leader its agency tree, the
+                                                  IOC and province every agency (``tu``, ``den``,
+                                                  ``co-quan``); numbers link to the search
 ``/ban-xu-ly/cong-bo-thong-tin``                  the register of disclosures (admin, auditor)
 ``/ban-xu-ly/nhat-ky``                            the latest events of every report (admin,
                                                   auditor)
@@ -25,6 +28,7 @@ Pages (all for signed-in staff; the sign-in page is the ``auth`` blueprint's):
 
 from __future__ import annotations
 
+from web.desk import dashboard as _dashboard  # noqa: F401  (registers /thong-ke)
 from web.desk import exports as _exports  # noqa: F401 - its routes join the blueprint
 from web.desk.views import desk
 

@@ -14,8 +14,9 @@ field and the form kept open with what was typed. Nothing is written in any of t
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -33,6 +34,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
+from engine import stats
 from engine.accounts import ADMINISTRATION_READERS
 from engine.export import EXPORTERS
 from engine.rules.facts import fold
@@ -71,6 +73,11 @@ BAD_POSITION = (
     "The page position is not valid; this is the first page."
 )
 SEARCH_PAGE = 50
+#: Who reads the oversight faces (/thong-ke, web.desk.dashboard): a leader its agency tree, the rest
+#: the province.
+FIGURE_READERS = frozenset(
+    {Role.LEADER, Role.IOC_OPERATOR, Role.PROVINCE_VIEWER, Role.OPERATOR_ADMIN, Role.AUDITOR}
+)
 RECORD_PAGE = 100
 TEXT_FILTER_MAX = 200
 MEDIA_MAX_AGE = 600
@@ -146,6 +153,7 @@ def _frame() -> dict[str, Any]:
         ),
         "reads_register": bool(staff and staff.role in disclosure.REGISTER_READERS),
         "exports_reports": bool(staff and staff.role in EXPORTERS),
+        "reads_figures": bool(staff and staff.role in FIGURE_READERS),
         "snapshot": snap,
         "state_labels": STATE_LABELS_VI,
         "at_vi": at_vi,
@@ -293,8 +301,26 @@ def _filters() -> tuple[queues.Filters, dict[str, str]]:
         agency=pick("co-quan", snap.agencies, "Cơ quan này không có trong danh sách."),
         overdue=args.get("qua-han") in ("1", "on", "y"),
         text=(args.get("q") or "").strip()[:TEXT_FILTER_MAX] or None,
+        since=_day_start(args.get("tu"), "tu", problems),
+        until=_day_start(args.get("den"), "den", problems, after=True),
     )
     return filters, problems
+
+
+def _day_start(
+    raw: str | None, key: str, problems: dict[str, str], *, after: bool = False
+) -> datetime | None:
+    """00:00 of a local day (``after``: of the day after), in UTC: a period's end as the figures
+    count it (:mod:`engine.stats`), so a dashboard's drill-down lists the same reports."""
+    if not (raw or "").strip():
+        return None
+    try:
+        day = stats.parse_day(raw or "", key)
+    except InvalidInput as exc:
+        problems[key] = exc.message_vi
+        return None
+    zone = ZoneInfo(snapshot().calendar.timezone)
+    return datetime.combine(day + timedelta(days=int(after)), time(0), zone).astimezone(UTC)
 
 
 def _filter_context() -> dict[str, Any]:
