@@ -8,7 +8,7 @@ the stored clocks marked late.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -50,7 +50,7 @@ def late_cases(session: Session, start: date, end: date) -> list[Late]:
         select(Report.code, Report.agency, Clock.step, Clock.due_at, Clock.stopped_at)
         .join(Report, Report.id == Clock.report_id)
         .where(Clock.late.is_(True))
-        .where(Report.submitted_at >= datetime(start.year, start.month, start.day, tzinfo=VN))
+        .where(Report.submitted_at >= _after(start - timedelta(days=1)))
         .where(Report.submitted_at < _after(end))
         .order_by(Clock.due_at)
         .limit(LATE_MAX)
@@ -65,7 +65,8 @@ def late_cases(session: Session, start: date, end: date) -> list[Late]:
 
 
 def _after(end: date) -> datetime:
-    return datetime(end.year, end.month, end.day, tzinfo=VN) + timedelta(days=1)
+    """The first instant after the day ``end`` in Vietnam, in UTC as the clocks are stored."""
+    return (datetime(end.year, end.month, end.day, tzinfo=VN) + timedelta(days=1)).astimezone(UTC)
 
 
 def _aware(moment: datetime) -> datetime:

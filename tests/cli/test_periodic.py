@@ -83,3 +83,21 @@ def test_bad_input_is_exit_2_and_nothing_written(demo: Path, args: list[str]) ->
     out = demo / "bad.out"
     assert main(["report", "periodic", *args, "--out", str(out)]) == 2
     assert not out.exists()
+
+
+def test_the_late_cases_are_the_clocks_stored_late(demo: Path) -> None:
+    from sqlalchemy import func, select
+
+    from engine.store import UnitOfWork, make_engine
+    from engine.store.models import Clock
+
+    engine = make_engine(f"sqlite:///{demo / 'demo.db'}")
+    with UnitOfWork(engine).read() as session:
+        stored = session.scalar(select(func.count()).where(Clock.late.is_(True)))
+    engine.dispose()
+    out = demo / "late.xlsx"
+    assert main(["report", "periodic", *PERIOD, "--format", "xlsx", "--out", str(out)]) == 0
+    rows = [list(r) for r in load_workbook(out).active.iter_rows(values_only=True)]
+    start = next(i for i, r in enumerate(rows) if r[0] == "Mã phản ánh") + 1
+    listed = [r for r in rows[start:] if r[2] is not None]  # the ending lines fill one column
+    assert len(listed) == min(stored, 500)
