@@ -19,10 +19,12 @@ Pages (all for signed-in staff; the sign-in page is the ``auth`` blueprint's):
 ``/ban-xu-ly/nhat-ky``                            the latest events of every report (admin,
                                                   auditor)
 ``/ban-xu-ly/tep/<id>``, ``/tep/<id>/nho``        a report's picture and its thumbnail
+``/ban-xu-ly/bao-cao-dinh-ky``                    the periodic report to the province (R30)
 """
 
 from __future__ import annotations
 
+from web.desk import periodic  # noqa: F401  (registers its route on the blueprint)
 from web.desk.views import desk
 
 __all__ = ["desk"]
