@@ -67,6 +67,39 @@ def report_show(code: str, as_json: bool, with_reporter: bool, config_dir: Path)
         )
 
 
+@report.command("periodic")
+@click.option("--from", "start", required=True, help="Từ ngày (dd/mm/yyyy hoặc YYYY-MM-DD).")
+@click.option("--to", "end", required=True, help="Đến hết ngày.")
+@click.option("--format", "fmt", required=True, help="xlsx hoặc docx.")
+@click.option("--out", type=click.Path(path_type=Path), help="Tệp ghi ra.")
+@CONFIG_OPTION
+def report_periodic(start: str, end: str, fmt: str, out: Path | None, config_dir: Path) -> None:
+    """Báo cáo định kỳ gửi Ủy ban nhân dân tỉnh (Đ13.9): số liệu của kỳ, XLSX hoặc DOCX."""
+    from engine import periodic, stats
+    from engine.services.errors import DomainError
+    from engine.services.lifecycle import Actor
+    from engine.workflow import Role
+
+    if fmt not in periodic.FORMATS:
+        raise click.UsageError(f"Định dạng không hỗ trợ: {fmt} (chọn xlsx hoặc docx).")
+    life = lifecycle(config_dir)
+    try:
+        query = stats.Query(
+            start=stats.parse_day(start, "--from"), end=stats.parse_day(end, "--to")
+        )
+        with life.uow.read() as session:
+            found = stats.figures(
+                session, life.snapshot, Actor("phananh report", Role.OPERATOR_ADMIN), query,
+                life.now(),
+            )  # fmt: skip
+            late = periodic.late_cases(session, query.start, query.end)
+    except DomainError as exc:
+        raise click.UsageError(exc.message_vi) from None
+    path = out or Path(f"bao-cao-{query.start:%Y%m%d}-{query.end:%Y%m%d}.{fmt}")
+    periodic.write(path, fmt, found, late, query.start, query.end)
+    click.echo(str(path))
+
+
 @click.group("audit")
 def audit_group() -> None:
     """Kiểm tra tính toàn vẹn của hồ sơ."""

@@ -24,12 +24,14 @@ Pages (all for signed-in staff; the sign-in page is the ``auth`` blueprint's):
 ``/ban-xu-ly/xuat-du-lieu``                       export the reports of a period for a state
                                                   body (admin, auditor; POST: the download)
 ``/ban-xu-ly/tep/<id>``, ``/tep/<id>/nho``        a report's picture and its thumbnail
+``/ban-xu-ly/bao-cao-dinh-ky``                    the periodic report to the province (R30)
 """
 
 from __future__ import annotations
 
 from web.desk import dashboard as _dashboard  # noqa: F401  (registers /thong-ke)
 from web.desk import exports as _exports  # noqa: F401 - its routes join the blueprint
+from web.desk import periodic  # noqa: F401  (registers its route on the blueprint)
 from web.desk.views import desk
 
 __all__ = ["desk"]
