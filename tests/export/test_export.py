@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import json
 import zipfile
@@ -107,9 +108,13 @@ def counted(life: Lifecycle, table: str) -> dict[str, int]:
 
 
 def every_text(blob: bytes) -> str:
-    """All the bytes of a file as text, opening zips (the bundle, a workbook) member by member."""
+    """All the bytes of a file as text, opening zips (the bundle, a workbook) member by member.
+
+    Character references are resolved: with lxml installed, openpyxl writes "ầ" as "&#7847;", and
+    a marker looked for in the raw XML would never be found, present or not.
+    """
     if blob[:2] != b"PK":
-        return blob.decode("utf-8", errors="replace")
+        return html.unescape(blob.decode("utf-8", errors="replace"))
     with zipfile.ZipFile(io.BytesIO(blob)) as bundle:
         return "\n".join(every_text(bundle.read(name)) for name in bundle.namelist())
 
