@@ -14,11 +14,13 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from engine.config.snapshot import Bounds, PortalConfig
 from engine.media import MediaLimits, MediaRefused, prepare_batch, sha256_hex
 from engine.media.model import DOCUMENT_TYPES, human_size
+from engine.store.models import Attachment
 
 __all__ = [
     "IncomingFile",
@@ -50,6 +52,20 @@ class StoredFile:
     path: str
     thumbnail_path: str | None
     gps: tuple[float, float] | None
+
+    def attachment(self, stage: str, at: datetime) -> Attachment:
+        """The attachment row of this file at ``stage`` (``report``, ``result``), added at ``at``."""
+        return Attachment(
+            stage=stage,
+            kind=self.kind,
+            filename=self.filename,
+            content_type=self.content_type,
+            size=self.size,
+            sha256=self.sha256,
+            path=self.path,
+            thumbnail_path=self.thumbnail_path,
+            created_at=at,
+        )
 
 
 class MediaStore:

@@ -387,21 +387,7 @@ def propose_result(act: Act) -> Result:
     files = [f for f in sent if isinstance(f, StoredFile)]
     named = [str(f) for f in sent if not isinstance(f, StoredFile)]
     for stored in files:
-        act.session.add(
-            Attachment(
-                report=act.report,
-                report_id=act.report.id,
-                stage="result",
-                kind=stored.kind,
-                filename=stored.filename,
-                content_type=stored.content_type,
-                size=stored.size,
-                sha256=stored.sha256,
-                path=stored.path,
-                thumbnail_path=stored.thumbnail_path,
-                created_at=act.at,
-            )
-        )
+        act.report.attachments.append(stored.attachment("result", act.at))
     recorded = [
         {"filename": f.filename, "kind": f.kind, "size": f.size, "sha256": f.sha256} for f in files
     ]

@@ -28,7 +28,7 @@ from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound, 
 from engine.sla import clocks
 from engine.sla.allowance import Allowance, allowance
 from engine.store.db import UnitOfWork
-from engine.store.models import Attachment, Clock, Event, OutboxMessage, Report, Reporter
+from engine.store.models import Clock, Event, OutboxMessage, Report, Reporter
 from engine.uploads import StoredFile
 from engine.workflow import ACTIONS, Role, State, Transition
 from engine.workflow import Clock as Step
@@ -188,19 +188,7 @@ class Lifecycle:
                 session.flush()  # no sequence to ask (SQLite): the INSERT gives the id
             report.code = f"{CODE_PREFIX}-{at.astimezone(self.zone).year}-{report.id:06d}"
             for stored in new.attachments:
-                report.attachments.append(
-                    Attachment(
-                        stage="report",
-                        kind=stored.kind,
-                        filename=stored.filename,
-                        content_type=stored.content_type,
-                        size=stored.size,
-                        sha256=stored.sha256,
-                        path=stored.path,
-                        thumbnail_path=stored.thumbnail_path,
-                        created_at=at,
-                    )
-                )
+                report.attachments.append(stored.attachment("report", at))
             self._move_clocks(report, row, at)
             actor = Actor(new.name.strip(), Role.REPORTER)
             event = self.record(
