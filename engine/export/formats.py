@@ -153,8 +153,24 @@ def csv_rows(reports: Iterable[Report]) -> Iterator[bytes]:
     writer.writerow(HEADERS)
     yield "\ufeff".encode() + take()
     for report in reports:
-        writer.writerow(row_of(report))
+        writer.writerow([_inert(value) for value in row_of(report)])
         yield take()
+
+
+#: What a spreadsheet opening a CSV reads as the start of a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: Any) -> Any:
+    """A citizen's text that a spreadsheet would run as a formula, made plain text.
+
+    A CSV cell has no type: ``=HYPERLINK(…)`` typed in a report would become a live link, or
+    worse, in the spreadsheet of the state body the export is for. A leading apostrophe is what
+    the spreadsheets themselves show for "this is text"; numbers (ints) are left as they are.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 #: The XLSX's other sheets: title, headers, and the rows one report gives.

@@ -286,3 +286,28 @@ def test_every_export_is_on_the_register_and_bad_requests_write_nothing(
     assert build_request(snap, **{**good, "date_from": "01/04/2026"}).date_from == date(2026, 4, 1)
     with life.uow.read() as session:
         assert session.scalar(select(func.count()).select_from(ExportRecord)) == 1
+
+
+def test_a_formula_typed_in_a_report_stays_text_in_the_csv_and_the_workbook(
+    life: Lifecycle, now: Clockwork
+) -> None:
+    """OWASP CSV injection: what a citizen types must never run in the receiving body's spreadsheet."""
+    typed = '=HYPERLINK("http://example.invalid/x","Bấm vào đây")'
+    now.value = at("2026-04-10T09:00")
+    code = life.submit(road_report(content=typed, address="+84 ấp Phước Hậu")).code
+
+    table = list(
+        csv.DictReader(
+            io.StringIO(exported(life, ADMIN, of_format(APRIL, "csv")).decode("utf-8-sig"))
+        )
+    )
+    [row] = [row for row in table if row["Mã phản ánh"] == code]
+    assert row["Nội dung"] == "'" + typed
+    assert row["Địa điểm"] == "'+84 ấp Phước Hậu"
+    assert row["Số sự kiện"] == "1"
+
+    book = load_workbook(
+        io.BytesIO(exported(life, ADMIN, of_format(APRIL, "xlsx"))), read_only=False
+    )
+    [cell] = [r[5] for r in book["Phản ánh"].iter_rows(min_row=2) if r[0].value == code]
+    assert cell.data_type == "s" and cell.value == typed
