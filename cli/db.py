@@ -38,6 +38,26 @@ def db_upgrade(revision: str) -> None:
         click.echo(f"{_shown(url)}: đã ở phiên bản {_label(after)}, không có gì để nâng cấp")
     else:
         click.echo(f"{_shown(url)}: đã nâng cấp {_label(before)} → {_label(after)}")
+    if revision == "head":
+        added = _run(url, lambda: _complete_configuration(url))
+        if added:
+            click.echo(f"{_shown(url)}: cấu hình đang áp dụng {added}")
+
+
+def _complete_configuration(url: str) -> str:
+    """Add the mail templates this release needs to the configuration in force (what was done)."""
+    from engine.configstore.shipped import complete
+    from engine.store import UnitOfWork, make_engine
+
+    engine = make_engine(url)
+    try:
+        with UnitOfWork(engine).begin() as session:
+            version = complete(session)
+            if version is None:
+                return ""
+            return f"được bổ sung mẫu thư mới thành phiên bản {version.id}: {version.reason}"
+    finally:
+        engine.dispose()
 
 
 @db.command("downgrade")

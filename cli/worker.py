@@ -103,7 +103,8 @@ def worker(
     if missing:
         raise Failure(
             f"cấu hình '{config_dir}' thiếu mẫu thư: {', '.join(missing)}; "
-            "xem config/templates/mail/ của cấu hình mặc định"
+            "xem config/templates/mail/ của cấu hình mặc định; cấu hình lấy từ CSDL thì chạy "
+            "'phananh db upgrade' để bổ sung mẫu thư mặc định"
         )
     try:
         uow = unit_of_work()

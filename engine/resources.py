@@ -27,6 +27,11 @@ def migrations_directory() -> Path:
     return _shipped("migrations")
 
 
+def shipped_config_directory() -> Path:
+    """The configuration this release ships (Vĩnh Long's), whatever the province runs with."""
+    return _shipped("config")
+
+
 def default_config_directory() -> Path:
     """The configuration used when none is named.
 

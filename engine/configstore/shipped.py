@@ -1,0 +1,61 @@
+"""What a new release adds to a province's stored configuration: the mail templates it needs.
+
+A release that sends a new kind of mail (``reporter.new_link`` for the tracking-link recovery, for
+one) ships its template in ``config/templates/mail/``. A province's configuration lives in the
+database as versions made from an older release's files, so it lacks the template and the worker
+would refuse to start. ``phananh db upgrade`` calls :func:`complete`: the version in force gains
+the shipped templates it lacks, as a new version with its author, reason and diff like any other
+change — the province sees what was added on the versions page and may rewrite the wording; what
+it already has is never replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from engine.configstore.versions import active, create
+from engine.resources import shipped_config_directory
+from engine.store.models import ConfigVersion
+
+MAIL_TEMPLATES = "templates/mail/"
+AUTHOR = "phananh (nâng cấp)"
+
+
+def shipped_mail_templates(directory: Path | None = None) -> dict[str, str]:
+    """The release's mail templates by configuration file name (``templates/mail/x.j2``)."""
+    folder = (directory or shipped_config_directory()) / MAIL_TEMPLATES
+    return {
+        f"{MAIL_TEMPLATES}{path.name}": path.read_text(encoding="utf-8")
+        for path in sorted(folder.glob("*.j2"))
+    }
+
+
+def lacking(files: Mapping[str, str], shipped: Mapping[str, str]) -> dict[str, str]:
+    """The shipped templates that ``files`` has no file of that name for."""
+    return {name: text for name, text in shipped.items() if name not in files}
+
+
+def complete(
+    session: Session, *, shipped: Mapping[str, str] | None = None, now: datetime | None = None
+) -> ConfigVersion | None:
+    """The new version with the templates the one in force lacked; ``None`` when it lacked none
+    (or there is no version yet: the first one is made from a whole directory)."""
+    current = active(session, now)
+    if current is None:
+        return None
+    added = lacking(current.files, shipped_mail_templates() if shipped is None else shipped)
+    if not added:
+        return None
+    names = ", ".join(sorted(added))
+    return create(
+        session,
+        {**current.files, **added},
+        author=AUTHOR,
+        reason=f"Bổ sung mẫu thư mà phiên bản phần mềm mới cần: {names}",
+        base_id=current.id,
+        now=now,
+    )
