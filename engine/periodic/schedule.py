@@ -34,13 +34,6 @@ def build_day(entry: ScheduledReport, year: int) -> date:
     return date(year, month, day)
 
 
-def latest_build_day(entry: ScheduledReport, today: date) -> date:
-    """The entry's last build day on or before ``today``: this year's once reached, else last
-    year's (a worker that was down on the day builds the report when it comes back)."""
-    this_year = build_day(entry, today.year)
-    return this_year if this_year <= today else build_day(entry, today.year - 1)
-
-
 def period(
     entries: Sequence[ScheduledReport], entry: ScheduledReport, built_on: date
 ) -> tuple[date, date]:
@@ -62,10 +55,17 @@ def period(
 
 
 def due(entries: Sequence[ScheduledReport], today: date) -> list[Due]:
-    """For each entry, the report of its latest build day up to ``today``, in the file's order."""
+    """The reports whose build day this year has come by ``today``, in the file's order.
+
+    From its day to the year's end a report stays due until it is built, so a worker that was
+    down on the day builds it when it comes back. Only this year's: a new installation does not
+    build last year's reports of a period it has no reports of, and a report missed for the whole
+    rest of the year is one a staff member builds on request on the page.
+    """
     out = []
     for entry in entries:
-        built_on = latest_build_day(entry, today)
-        start, end = period(entries, entry, built_on)
-        out.append(Due(entry, built_on, start, end))
+        built_on = build_day(entry, today.year)
+        if built_on <= today:
+            start, end = period(entries, entry, built_on)
+            out.append(Due(entry, built_on, start, end))
     return out

@@ -113,13 +113,14 @@ def test_from_previous_follows_on_from_the_report_before() -> None:
     assert period([alone], alone, date(2026, 12, 10)) == (date(2025, 12, 10), date(2026, 12, 9))
 
 
-def test_what_is_due_is_each_entrys_latest_build_day() -> None:
+def test_a_report_is_due_from_its_day_to_the_end_of_that_year() -> None:
     entries = (OCTOBER, DECEMBER)
-    on_9_october = {(d.entry.name, d.built_on) for d in due(entries, date(2026, 10, 9))}
-    assert on_9_october == {
-        ("Báo cáo tháng 10", date(2025, 10, 10)),
-        ("Báo cáo tháng 12", date(2025, 12, 10)),
-    }
-    on_10_october = {(d.entry.name, d.start, d.end) for d in due(entries, date(2026, 10, 10))}
-    assert ("Báo cáo tháng 10", date(2026, 1, 1), date(2026, 10, 9)) in on_10_october
-    assert ("Báo cáo tháng 12", date(2025, 1, 1), date(2025, 12, 9)) in on_10_october
+    assert due(entries, date(2026, 10, 9)) == []
+    assert [(d.entry.name, d.start, d.end) for d in due(entries, date(2026, 10, 10))] == [
+        ("Báo cáo tháng 10", date(2026, 1, 1), date(2026, 10, 9))
+    ]
+    assert [(d.entry.name, d.built_on) for d in due(entries, date(2026, 12, 31))] == [
+        ("Báo cáo tháng 10", date(2026, 10, 10)),
+        ("Báo cáo tháng 12", date(2026, 12, 10)),
+    ]
+    assert due(entries, date(2027, 1, 1)) == []
