@@ -5,7 +5,9 @@ message in hand finish and exits 0; ``--once`` does one pass (everything due now
 cron or tests. The database is ``DATABASE_URL``; the configuration ``--config`` (``notify.yaml``,
 the agencies' addresses, ``templates/mail/``). Secrets — the SMTP password, the agencies' webhook
 keys — are read from the environment variables that ``notify.yaml`` and ``sectors.yaml`` name.
-See :mod:`engine.worker` for the delivery guarantees. Every failure to start is one line.
+The periodic reports of ``periodic.yaml`` are kept under ``--media`` (the web app's
+``PHANANH_MEDIA``, where the desk serves them from). See :mod:`engine.worker` for the delivery
+guarantees. Every failure to start is one line.
 """
 
 from __future__ import annotations
