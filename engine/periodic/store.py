@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -112,16 +113,20 @@ def _kept(row: PeriodicReport) -> Kept:
 
 
 def render(
-    session: Session, snapshot: Snapshot, actor: Actor, fmt: str, start: date, end: date,
-    now: datetime,
-) -> bytes:  # fmt: skip
-    """The report's file for the period, with the figures ``actor`` may see."""
+    session: Session, snapshot: Snapshot, actor: Actor, formats: Sequence[str], start: date,
+    end: date, now: datetime,
+) -> dict[str, bytes]:  # fmt: skip
+    """The report's file in each of ``formats`` for the period, with the figures ``actor`` may
+    see; the figures are read once for all the formats (at a province's scale they take seconds)."""
     found = stats.figures(session, snapshot, actor, stats.Query(start=start, end=end), now)
     late = late_cases(session, start, end)
+    files = {}
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"bao-cao.{fmt}"
-        write(path, fmt, found, late, start, end)
-        return path.read_bytes()
+        for fmt in formats:
+            path = Path(folder) / f"bao-cao.{fmt}"
+            write(path, fmt, found, late, start, end)
+            files[fmt] = path.read_bytes()
+    return files
 
 
 def keep(
@@ -158,26 +163,31 @@ def build_due(
 ) -> list[Kept]:
     """Build, store and record every scheduled report due by ``now`` and not yet recorded."""
     today = now.astimezone(ZoneInfo(snapshot.calendar.timezone)).date()
-    wanted = [(item, fmt) for item in due(snapshot.periodic, today) for fmt in item.entry.formats]
-    if not wanted:
+    items = due(snapshot.periodic, today)
+    if not items:
         return []
-    keys = [(item.entry.name, item.start, item.end, fmt) for item, fmt in wanted]
+    keys = [
+        (item.entry.name, item.start, item.end, fmt) for item in items for fmt in item.entry.formats
+    ]
     with uow.read() as session:
         done = {tuple(row) for row in session.execute(select(*KEY).where(tuple_(*KEY).in_(keys)))}
     built = []
-    for (item, fmt), key in zip(wanted, keys, strict=True):
-        if key in done:
+    for item in items:
+        name = item.entry.name
+        missing = [f for f in item.entry.formats if (name, item.start, item.end, f) not in done]
+        if not missing:
             continue
         with uow.read() as session:
-            data = render(session, snapshot, PROVINCE, fmt, item.start, item.end, now)
-        kept = keep(
-            uow, store, data, fmt=fmt, start=item.start, end=item.end, built_by=builder,
-            role=WORKER_ROLE, at=now, schedule=item.entry.name,
-        )  # fmt: skip
-        if kept is None:
-            log.info("periodic report %s %s: recorded by another worker", item.entry.name, fmt)
-            continue
-        built.append(kept)
+            files = render(session, snapshot, PROVINCE, missing, item.start, item.end, now)
+        for fmt, data in files.items():
+            kept = keep(
+                uow, store, data, fmt=fmt, start=item.start, end=item.end, built_by=builder,
+                role=WORKER_ROLE, at=now, schedule=name,
+            )  # fmt: skip
+            if kept is None:
+                log.info("periodic report %s %s: recorded by another worker", name, fmt)
+                continue
+            built.append(kept)
     return built
 
 
