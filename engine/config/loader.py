@@ -6,8 +6,8 @@ carrying every error found — a bad file never half-replaces a good configurati
 Templates: ``templates/*.j2`` (the Phụ lục 2 result, required) and ``templates/mail/*.j2`` (the
 worker's mails, one per kind of notice, optional here — the worker refuses to start without the
 ones it needs); each is compiled and tried on its sample context, so a broken one is a
-``FILE:LINE`` error. ``notify.yaml`` (optional, like ``portal.yaml``) configures the worker, ``periodic.yaml`` (optional)
-the reports it builds on schedule.
+``FILE:LINE`` error. ``notify.yaml`` (optional, like ``portal.yaml``) configures the worker, and
+``periodic.yaml`` (optional too) the reports it builds on schedule.
 
 ``load_files(files)`` validates the same files held in memory (``{"sectors.yaml": text, …}``, as a
 configuration version keeps them in the database): every check is the same, and errors name the
