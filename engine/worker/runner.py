@@ -4,13 +4,14 @@ A pass (:meth:`Worker.run_once`) runs the timed jobs (:mod:`engine.worker.jobs`)
 transaction, builds the scheduled periodic reports that are due (only with a media store to keep
 them in: :func:`engine.periodic.store.build_due`), forgets old ``Idempotency-Key`` answers
 (:mod:`engine.worker.housekeeping`, a bounded number per pass), then claims rows in batches
-(:func:`engine.worker.outbox.claim_batch`: a share for every kind, so a backlog of notices never keeps the mail waiting) and handles them one by one, each
-only while its lease holds (a row whose lease ran out may already be another worker's): a notice is expanded
-into its deliveries and marked sent in one transaction (:mod:`engine.worker.notices`); a delivery
-is sent and then marked sent — or its failure counted, retried later with back-off, and parked
-after the last attempt. One row's failure never stops the pass. :meth:`Worker.run` repeats passes
-every ``interval`` seconds until its stop event is set; a stop request lets the current row finish
-(claim → send → mark), gives back the rest of the batch and then returns.
+(:func:`engine.worker.outbox.claim_batch`: a share for every kind, so a backlog of notices never
+keeps the mail waiting) and handles them one by one, each only while its lease holds (a row whose
+lease ran out may already be another worker's): a notice is expanded into its deliveries and marked
+sent in one transaction (:mod:`engine.worker.notices`); a delivery is sent and then marked sent —
+or its failure counted, retried later with back-off, and parked after the last attempt. One row's
+failure never stops the pass. :meth:`Worker.run` repeats passes every ``interval`` seconds until
+its stop event is set; a stop request lets the current row finish (claim → send → mark), gives back
+the rest of the batch and then returns.
 
 Time comes from the injectable ``now`` (tests drive back-off and leases with it); secrets from the
 injectable ``environ``.
