@@ -18,7 +18,7 @@ from engine.config.source import Source
 
 #: ``from: previous``: the period starts where the previous scheduled report's ended.
 PREVIOUS = "previous"
-#: A year every day of which exists in every year except 29/02 (a leap year refused apart).
+#: Not a leap year: a day found in it is found in every year (so 29/02 is refused).
 _PROBE_YEAR = 2025
 
 
