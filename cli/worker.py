@@ -5,12 +5,15 @@ message in hand finish and exits 0; ``--once`` does one pass (everything due now
 cron or tests. The database is ``DATABASE_URL``; the configuration ``--config`` (``notify.yaml``,
 the agencies' addresses, ``templates/mail/``). Secrets — the SMTP password, the agencies' webhook
 keys — are read from the environment variables that ``notify.yaml`` and ``sectors.yaml`` name.
-See :mod:`engine.worker` for the delivery guarantees. Every failure to start is one line.
+The periodic reports of ``periodic.yaml`` are kept under ``--media`` (the web app's
+``PHANANH_MEDIA``, where the desk serves them from). See :mod:`engine.worker` for the delivery
+guarantees. Every failure to start is one line.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -87,11 +90,26 @@ def _one_line(exc: BaseException) -> str:
     help="Số giây một thư được giữ cho tiến trình này; tiến trình chết thì sau đó tiến trình "
     "khác gửi lại. Phải dài hơn lần gửi lâu nhất.",
 )
+@click.option(
+    "--media",
+    type=click.Path(path_type=Path),
+    default=lambda: os.environ.get("PHANANH_MEDIA", "instance/media"),
+    show_default="PHANANH_MEDIA hoặc instance/media",
+    help="Thư mục lưu tệp (của ứng dụng web, PHANANH_MEDIA): báo cáo định kỳ lập theo lịch "
+    "periodic.yaml được lưu tại đây.",
+)
 @CONFIG_OPTION
 def worker(
-    once: bool, interval: float, smtp_address: str | None, lease: float, config_dir: Path
+    once: bool,
+    interval: float,
+    smtp_address: str | None,
+    lease: float,
+    media: Path,
+    config_dir: Path,
 ) -> None:
-    """Gửi thư, webhook từ hàng đợi và chạy việc hẹn giờ (nhắc hạn, tổng hợp hằng ngày)."""
+    """Gửi thư, webhook từ hàng đợi và chạy việc hẹn giờ (nhắc hạn, tổng hợp hằng ngày, báo cáo
+    định kỳ)."""
+    from engine.uploads import MediaStore
     from engine.worker import Worker, missing_templates
 
     refresh = refresher(config_dir)  # follows new configuration versions between passes
@@ -112,7 +130,7 @@ def worker(
             session.connection()
     except Exception as exc:  # noqa: BLE001 - no database, wrong URL: one line
         raise Failure(f"cơ sở dữ liệu: {_one_line(exc)}") from None
-    runner = Worker(uow, config, lease=timedelta(seconds=lease))
+    runner = Worker(uow, config, lease=timedelta(seconds=lease), store=MediaStore(media))
     if once:
         summary = runner.run_once()
         click.echo(summary.line())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any
 
+from engine.config import periodic as periodic_config
 from engine.config.checks import WEEKDAYS, periods
 from engine.config.snapshot import (
     Agency,
@@ -239,6 +240,7 @@ def snapshot(
     source: str,
     portal_data: dict[str, Any] | None = None,
     notify_data: dict[str, Any] | None = None,
+    periodic_data: dict[str, Any] | None = None,
 ) -> Snapshot:
     province = areas.get("province") or {}
     return Snapshot(
@@ -255,4 +257,5 @@ def snapshot(
         province=province.get("name", ""),
         source=source,
         notify=notify(notify_data),
+        periodic=periodic_config.build(periodic_data),
     )

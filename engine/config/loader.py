@@ -6,7 +6,8 @@ carrying every error found — a bad file never half-replaces a good configurati
 Templates: ``templates/*.j2`` (the Phụ lục 2 result, required) and ``templates/mail/*.j2`` (the
 worker's mails, one per kind of notice, optional here — the worker refuses to start without the
 ones it needs); each is compiled and tried on its sample context, so a broken one is a
-``FILE:LINE`` error. ``notify.yaml`` (optional, like ``portal.yaml``) configures the worker.
+``FILE:LINE`` error. ``notify.yaml`` (optional, like ``portal.yaml``) configures the worker, and
+``periodic.yaml`` (optional too) the reports it builds on schedule.
 
 ``load_files(files)`` validates the same files held in memory (``{"sectors.yaml": text, …}``, as a
 configuration version keeps them in the database): every check is the same, and errors name the
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from engine import templates as sandbox
 from engine.config import build
+from engine.config import periodic as periodic_config
 from engine.config.checks import check_notify, check_portal, cross_check
 from engine.config.errors import ConfigError, ConfigInvalid
 from engine.config.regulation import RESULT_TEMPLATE
@@ -39,7 +41,7 @@ DEFAULT_DIRECTORY = default_config_directory()
 
 #: The names a configuration's files may have, relative to its directory.
 FILE_NAME = re.compile(
-    r"^(?:(?:sectors|areas|sla|portal|notify)\.yaml"
+    r"^(?:(?:sectors|areas|sla|portal|notify|periodic)\.yaml"
     r"|templates/(?:mail/)?[A-Za-z0-9_][A-Za-z0-9_.-]*\.j2)$"
 )
 
@@ -84,10 +86,10 @@ def load_files(files: Mapping[str, str], source: str = "") -> Snapshot:
             name,
             1,
             "",
-            f"'{name}' không phải tệp của cấu hình (chỉ sectors, areas, sla, portal, notify.yaml "
-            "và templates/*.j2, templates/mail/*.j2)",
+            f"'{name}' không phải tệp của cấu hình (chỉ sectors, areas, sla, portal, notify, "
+            "periodic.yaml và templates/*.j2, templates/mail/*.j2)",
             f"'{name}' is not a configuration file (only sectors, areas, sla, portal, "
-            "notify.yaml and templates/*.j2, templates/mail/*.j2)",
+            "notify, periodic.yaml and templates/*.j2, templates/mail/*.j2)",
         )
         for name in files
         if not FILE_NAME.match(name)
@@ -139,6 +141,8 @@ def _load(root: Path, display: Callable[[Path], str], origin: str) -> Snapshot:
     if "notify" in sources:
         errors.extend(_check_notify(sources["notify"]))
         errors.extend(check_notify(sources["notify"]))
+    if "periodic" in sources:
+        errors.extend(periodic_config.check(sources["periodic"]))
     if errors:
         raise ConfigInvalid(errors)
     return build.snapshot(
@@ -149,6 +153,7 @@ def _load(root: Path, display: Callable[[Path], str], origin: str) -> Snapshot:
         origin,
         sources["portal"].data if "portal" in sources else None,
         sources["notify"].data if "notify" in sources else None,
+        sources["periodic"].data if "periodic" in sources else None,
     )
 
 

@@ -16,7 +16,7 @@ from engine.config.source import Source
 
 SCHEMA_FILES = ("sectors", "areas", "sla")
 #: Files a configuration may leave out; built-in defaults apply.
-OPTIONAL_FILES = ("portal", "notify")
+OPTIONAL_FILES = ("portal", "notify", "periodic")
 
 
 @cache

@@ -356,6 +356,17 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True)
+class ScheduledReport:
+    """One entry: built on ``build_on`` (day, month), covering from ``start`` (day, month; ``None``
+    for the day the previous scheduled report was built) to the day before, in ``formats``."""
+
+    name: str
+    build_on: tuple[int, int]
+    start: tuple[int, int] | None
+    formats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Template:
     name: str
     source: str
@@ -376,6 +387,8 @@ class Snapshot:
     province: str = ""
     source: str = ""
     notify: NotifyConfig = NotifyConfig()
+    #: The reports the worker builds on schedule (``periodic.yaml``); none without the file.
+    periodic: tuple[ScheduledReport, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("sectors", "agencies", "areas", "templates"):

@@ -544,3 +544,31 @@ class SignInFailure(Base):
     username: Mapped[str] = mapped_column(String(200), index=True)
     reason: Mapped[str] = mapped_column(String(20))
     forgiven_at: Mapped[datetime | None]
+
+
+class PeriodicReport(Base):
+    """One periodic report to the province's committee as built (Đ13.9, R30), kept for download.
+
+    ``schedule`` names the ``periodic.yaml`` entry it was built for, or is empty for a report built
+    on request ("theo yêu cầu"); ``built_by`` / ``role`` say who built it (the worker, role
+    ``worker``, or the staff member who asked). The file is in the media store under
+    ``storage_key`` (:class:`engine.uploads.MediaStore`, named by its content), with its size and
+    SHA-256. One row per scheduled entry, period and format: the unique key is what keeps two
+    workers from recording the same scheduled report twice (empty ``schedule``s never collide).
+    """
+
+    __tablename__ = "periodic_reports"
+    __table_args__ = (UniqueConstraint("schedule", "period_start", "period_end", "format"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule: Mapped[str | None] = mapped_column(String(120))
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    #: Indexed for the list, newest first.
+    built_at: Mapped[datetime] = mapped_column(index=True)
+    built_by: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(30))
+    format: Mapped[str] = mapped_column(String(10))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))

@@ -24,7 +24,8 @@ Delivery guarantees, as implemented:
 Modules: :mod:`~engine.worker.outbox` (the queue), :mod:`~engine.worker.notices` (who hears what,
 rendered from ``templates/mail/<kind>.j2``), :mod:`~engine.worker.senders` (SMTP, webhooks),
 :mod:`~engine.worker.jobs` (deadline reminders, daily digest), :mod:`~engine.worker.housekeeping`
-(old ``Idempotency-Key`` answers deleted), :mod:`~engine.worker.runner` (the loop). Configuration: ``notify.yaml`` and the agencies' ``email`` / ``webhook_url`` /
+(old ``Idempotency-Key`` answers deleted), :mod:`~engine.worker.runner` (the loop, which also
+builds the scheduled periodic reports: :mod:`engine.periodic.store`). Configuration: ``notify.yaml`` and the agencies' ``email`` / ``webhook_url`` /
 ``webhook_secret_env`` in ``sectors.yaml`` (see :class:`engine.config.snapshot.NotifyConfig`).
 """
 

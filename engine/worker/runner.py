@@ -1,15 +1,17 @@
 """One worker: timed jobs, then every due outbox row, a batch at a time, until none is due.
 
 A pass (:meth:`Worker.run_once`) runs the timed jobs (:mod:`engine.worker.jobs`) in one
-transaction, forgets old ``Idempotency-Key`` answers (:mod:`engine.worker.housekeeping`, a bounded
-number per pass), then claims rows in batches (:func:`engine.worker.outbox.claim_batch`: a share for
-every kind, so a backlog of notices never keeps the mail waiting) and handles them one by one, each
-only while its lease holds (a row whose lease ran out may already be another worker's): a notice is expanded
-into its deliveries and marked sent in one transaction (:mod:`engine.worker.notices`); a delivery
-is sent and then marked sent — or its failure counted, retried later with back-off, and parked
-after the last attempt. One row's failure never stops the pass. :meth:`Worker.run` repeats passes
-every ``interval`` seconds until its stop event is set; a stop request lets the current row finish
-(claim → send → mark), gives back the rest of the batch and then returns.
+transaction, builds the scheduled periodic reports that are due (only with a media store to keep
+them in: :func:`engine.periodic.store.build_due`), forgets old ``Idempotency-Key`` answers
+(:mod:`engine.worker.housekeeping`, a bounded number per pass), then claims rows in batches
+(:func:`engine.worker.outbox.claim_batch`: a share for every kind, so a backlog of notices never
+keeps the mail waiting) and handles them one by one, each only while its lease holds (a row whose
+lease ran out may already be another worker's): a notice is expanded into its deliveries and marked
+sent in one transaction (:mod:`engine.worker.notices`); a delivery is sent and then marked sent —
+or its failure counted, retried later with back-off, and parked after the last attempt. One row's
+failure never stops the pass. :meth:`Worker.run` repeats passes every ``interval`` seconds until
+its stop event is set; a stop request lets the current row finish (claim → send → mark), gives back
+the rest of the batch and then returns.
 
 Time comes from the injectable ``now`` (tests drive back-off and leases with it); secrets from the
 injectable ``environ``.
@@ -31,8 +33,10 @@ from typing import Protocol
 
 from engine.calendar import WorkingCalendar
 from engine.config.snapshot import Snapshot
+from engine.periodic import store as periodic_store
 from engine.store.db import UnitOfWork
 from engine.store.models import OutboxMessage
+from engine.uploads import MediaStore
 from engine.worker import housekeeping, jobs, notices, outbox
 from engine.worker.senders import DeliveryError, SmtpMailer, WebhookPoster, build_mail
 
@@ -63,18 +67,22 @@ class RunSummary:
     failed: int = 0
     parked: int = 0
     purged: int = 0
+    reports: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
     def busy(self) -> bool:
-        return bool(self.queued or self.expanded or self.mails or self.webhooks or self.failed)
+        return bool(
+            self.queued or self.expanded or self.mails or self.webhooks or self.failed
+            or self.reports
+        )  # fmt: skip
 
     def line(self) -> str:
         return (
             f"{self.queued} thông báo hẹn giờ, {self.expanded} thông báo đã xử lý, "
             f"{self.mails} thư, {self.webhooks} webhook đã gửi, {self.failed} lần lỗi "
             f"({self.parked} tạm giữ)"
-        )
+        ) + (f", {self.reports} báo cáo định kỳ đã lập" if self.reports else "")
 
 
 def worker_id() -> str:
@@ -98,6 +106,7 @@ class Worker:
         purge_batch: int = housekeeping.PURGE_BATCH,
         pass_limit: int = BATCH,
         claim_batch: int = CLAIM_BATCH,
+        store: MediaStore | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
         self.uow = uow
@@ -110,6 +119,8 @@ class Worker:
         self.lease = lease
         self.idempotency_keep, self.purge_batch = idempotency_keep, purge_batch
         self.pass_limit, self.claim_batch = pass_limit, claim_batch
+        #: Where the scheduled periodic reports are kept; ``None``: they are not built.
+        self.store = store
         self.name = name or worker_id()
         self.stopping = threading.Event()
         self._claims = itertools.count(1)
@@ -166,6 +177,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - the deliveries still run; the error is logged
             log.exception("phananh worker: timed jobs failed")
             summary.errors.append(f"timed jobs: {type(exc).__name__}: {exc}")
+        self._periodic(summary)
         self._purge(summary)
         handled = 0
         while handled < self.pass_limit and not self.stopping.is_set():
@@ -176,6 +188,23 @@ class Worker:
                 break
             handled += self._handle_batch(rows, token, summary)
         return summary
+
+    def _periodic(self, summary: RunSummary) -> None:
+        """Build the scheduled periodic reports that are due; a failure is logged, the pass goes
+        on, and the next pass tries again (nothing is recorded for a report not kept)."""
+        if self.store is None or not self.snapshot.periodic:
+            return
+        try:
+            built = periodic_store.build_due(
+                self.uow, self.snapshot, self.store, self.now(), self.name
+            )
+        except Exception as exc:  # noqa: BLE001 - the deliveries still run; the error is logged
+            log.exception("phananh worker: building the periodic reports failed")
+            summary.errors.append(f"periodic reports: {type(exc).__name__}: {exc}")
+            return
+        summary.reports = len(built)
+        for kept in built:
+            log.info("phananh worker: %s (%s) built and kept", kept.title, kept.format)
 
     def _purge(self, summary: RunSummary) -> None:
         """Forget old ``Idempotency-Key`` answers; a failure is logged and the pass goes on."""

@@ -91,8 +91,8 @@ class Desk:
         return client
 
 
-def build_desk(folder: Path) -> Desk:
-    app = make_app(folder)
+def build_desk(folder: Path, **settings: Any) -> Desk:
+    app = make_app(folder, **settings)
     life: Lifecycle = app.extensions["phananh.lifecycle"]
     clock = Clockwork(MORNING)
     life.now = clock

@@ -48,13 +48,19 @@ def submit(database: str, conf: Path) -> str:
         engine.dispose()
 
 
+def media_of(conf: Path) -> list[str]:
+    """The media folder beside the test's configuration: on and after 10/10 the worker builds
+    the scheduled periodic reports of the default ``periodic.yaml`` there, never in the checkout."""
+    return ["--media", str(conf.parent / "media")]
+
+
 def test_once_sends_what_is_due_and_exits(
     database: str, conf: Path, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, _ = smtp
     code = submit(database, conf)
     result = CliRunner().invoke(
-        worker, ["--once", "--config", str(conf)], env={"DATABASE_URL": database}
+        worker, ["--once", *media_of(conf), "--config", str(conf)], env={"DATABASE_URL": database}
     )
     assert result.exit_code == 0, result.output
     assert "0 lần lỗi" in result.output
@@ -64,7 +70,7 @@ def test_once_sends_what_is_due_and_exits(
     sent = len(inbox.messages)
     assert f"{sent} thư" in result.output
     again = CliRunner().invoke(
-        worker, ["--once", "--config", str(conf)], env={"DATABASE_URL": database}
+        worker, ["--once", *media_of(conf), "--config", str(conf)], env={"DATABASE_URL": database}
     )
     assert again.exit_code == 0 and "0 thư" in again.output
     assert len(inbox.messages) == sent
@@ -83,6 +89,7 @@ def test_sigterm_finishes_and_exits_zero(
             "from cli.worker import worker; worker(prog_name='phananh worker')",
             "--interval",
             "0.2",
+            *media_of(conf),
             "--config",
             str(conf),
         ],

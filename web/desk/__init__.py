@@ -24,7 +24,9 @@ Pages (all for signed-in staff; the sign-in page is the ``auth`` blueprint's):
 ``/ban-xu-ly/xuat-du-lieu``                       export the reports of a period for a state
                                                   body (admin, auditor; POST: the download)
 ``/ban-xu-ly/tep/<id>``, ``/tep/<id>/nho``        a report's picture and its thumbnail
-``/ban-xu-ly/bao-cao-dinh-ky``                    the periodic report to the province (R30)
+``/ban-xu-ly/bao-cao-dinh-ky``                    the periodic report to the province (R30):
+                                                  built on request, and the kept ones listed
+``/ban-xu-ly/bao-cao-dinh-ky/<id>``               a kept periodic report, as a download
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 from web.desk import dashboard as _dashboard  # noqa: F401  (registers /thong-ke)
 from web.desk import exports as _exports  # noqa: F401 - its routes join the blueprint
 from web.desk import periodic  # noqa: F401  (registers its route on the blueprint)
+from web.desk import periodic_kept as _periodic_kept  # noqa: F401 - registers the download
 from web.desk.views import desk
 
 __all__ = ["desk"]
