@@ -5,7 +5,12 @@ migrated and filled by :mod:`seed` (``--reuse`` keeps one already seeded to that
 migrates it). Each probe computes the figures — and their JSON, as ``phananh stats --json`` and
 ``GET /api/v1/stats`` answer — once to warm up and ``--repeat`` times measured; the median is
 reported beside its baseline, a plain ``SELECT count(*)`` over the same reports measured in the
-same run. The results replace the section "Figures at scale" of ``RESULTS.md``::
+same run. The dashboard page itself (``/ban-xu-ly/thong-ke``: the figures, the map's communes and,
+for a leader, each sub-unit's figures and the urgent queues) is asked the same way through the
+Flask test client, signed in as the province viewer ``tinh`` and as the leader ``lanhdao.sxd``,
+for its default period (the month to date) and for the two years: what a user waits for. The
+page's clock is set to the last second of the seed's last full local day, so that its default
+period is a whole month (November 2026), the heaviest month to date. The results replace the section "Figures at scale" of ``RESULTS.md``::
 
     python benchmarks/bench_stats.py --sizes 100000,1000000 --reuse
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -31,16 +37,22 @@ for path in (str(ROOT), str(HERE)):
         sys.path.insert(0, path)
 
 import seed as seeding  # noqa: E402
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 from run import machine  # noqa: E402
-from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy import Engine, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from engine import stats  # noqa: E402
+from engine.accounts import create_user  # noqa: E402
 from engine.config.loader import load  # noqa: E402
 from engine.services.lifecycle import Actor  # noqa: E402
 from engine.store import make_engine  # noqa: E402
 from engine.store.migrate import upgrade  # noqa: E402
+from engine.store.models import User  # noqa: E402
 from engine.workflow import Role  # noqa: E402
+from web import create_app  # noqa: E402
+from web.auth import session_for  # noqa: E402
 
 SECTION = "## Figures at scale"
 GOAL_MS = 200.0
@@ -48,6 +60,10 @@ SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 #: The seed's two years end here, so that the periods probed hold the same reports every run.
 END = datetime(2026, 12, 1, tzinfo=UTC)
+#: The dashboard's clock: 30/11/2026 23:59:59 in Vietnam, its default period 01/11–30/11.
+PAGE_NOW = datetime(2026, 11, 30, 23, 59, 59, tzinfo=VN).astimezone(UTC)
+DASHBOARD = "/ban-xu-ly/thong-ke"
+PASSWORD = "mat-khau-do-hieu-nang"
 AGENCY = "SXD"
 PROVINCE = Actor("tinh", Role.PROVINCE_VIEWER)
 LEADER = Actor("lanhdao.sxd", Role.LEADER, AGENCY)
@@ -76,6 +92,38 @@ def probes() -> list[Probe]:
         Probe(f"Agency {AGENCY} (leader), the last 30 days", LEADER,
               stats.Query(agency=AGENCY, start=month, end=last_day),
               f"SELECT count(*) FROM reports WHERE {scope} AND submitted_at >= '{since}'"),
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    username: str
+    role: Role
+    agency: str | None
+    path: str
+    baseline: str
+
+
+def pages() -> list[Page]:
+    month = PAGE_NOW.astimezone(VN).date().replace(day=1)
+    since = datetime.combine(month, datetime.min.time(), VN).astimezone(UTC).isoformat()
+    until = (PAGE_NOW + timedelta(seconds=1)).isoformat()
+    period = f"submitted_at >= '{since}' AND submitted_at < '{until}'"
+    scope = f"(agency = '{AGENCY}' OR unit = '{AGENCY}')"
+    first = (END - timedelta(days=2 * 365 + 1)).astimezone(VN).date()
+    years = f"?tu={first:%d/%m/%Y}&den={PAGE_NOW.astimezone(VN).date():%d/%m/%Y}"
+    return [
+        Page("Province dashboard (tinh), default period", "tinh", Role.PROVINCE_VIEWER, None,
+             DASHBOARD, f"SELECT count(*) FROM reports WHERE {period}"),
+        Page("Province dashboard (tinh), the two years", "tinh", Role.PROVINCE_VIEWER, None,
+             DASHBOARD + years, f"SELECT count(*) FROM reports WHERE submitted_at < '{until}'"),
+        Page(f"Agency dashboard (lanhdao.{AGENCY.lower()}), default period",
+             f"lanhdao.{AGENCY.lower()}", Role.LEADER, AGENCY, DASHBOARD,
+             f"SELECT count(*) FROM reports WHERE {scope} AND {period}"),
+        Page(f"Agency dashboard (lanhdao.{AGENCY.lower()}), the two years",
+             f"lanhdao.{AGENCY.lower()}", Role.LEADER, AGENCY, DASHBOARD + years,
+             f"SELECT count(*) FROM reports WHERE {scope} AND submitted_at < '{until}'"),
     ]  # fmt: skip
 
 
@@ -119,6 +167,66 @@ def _median_ms(action: Callable[[], object], repeat: int) -> float:
         action()
         took.append((time.perf_counter() - began) * 1000)
     return statistics.median(took)
+
+
+def make_app(url: str) -> Flask:
+    app = create_app(
+        {
+            "PROPAGATE_EXCEPTIONS": False,
+            "CONFIG_DIR": str(ROOT / "config"),
+            "DATABASE_URL": url,
+            "MEDIA_ROOT": "/tmp/phananh-bench-media",
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    app.extensions["phananh.lifecycle"].now = lambda: PAGE_NOW
+    return app
+
+
+def signed_in(app: Flask, page: Page) -> FlaskClient:
+    """A test client signed in as the page's account (made once in the benchmark's database)."""
+    life = app.extensions["phananh.lifecycle"]
+    with life.uow.begin() as session:
+        user = session.scalars(select(User).where(User.username == page.username)).one_or_none()
+        if user is None:
+            user = create_user(session, page.username, PASSWORD, page.role, agency=page.agency)
+            session.flush()
+        with app.app_context():
+            marks = session_for(user)
+    client = app.test_client()
+    with client.session_transaction() as browser:
+        browser.update(marks)
+    return client
+
+
+def run_pages(
+    app: Flask, engine: Engine, size: int, repeat: int
+) -> list[tuple[str, float, float, int]]:
+    rows = []
+    for page in pages():
+        client = signed_in(app, page)
+        answers: list[str] = []
+
+        def ask(
+            client: FlaskClient = client, page: Page = page, answers: list[str] = answers
+        ) -> None:
+            answer = client.get(page.path)
+            if answer.status_code != 200:
+                raise RuntimeError(f"{page.path} as {page.username}: {answer.status_code}")
+            answers.append(answer.get_data(as_text=True))
+
+        took = _median_ms(ask, repeat)
+        with engine.connect() as conn:
+            baseline = _median_ms(lambda page=page: conn.execute(text(page.baseline)), repeat)
+        found = re.search(r'data-figure="received" data-value="(\d+)"', answers[-1])
+        received = int(found.group(1)) if found else 0
+        rows.append((page.name, took, baseline, received))
+        print(
+            f"  {size:>9,} {page.name}: {took:,.0f} ms (count {baseline:,.0f} ms)", file=sys.stderr
+        )
+    return rows
 
 
 def run_size(engine: Engine, size: int, repeat: int) -> list[tuple[str, float, float, int]]:
@@ -205,9 +313,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     results, seeded = {}, {}
     for size in (int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()):
         seeded[size] = prepare(args.server, args.prefix, size, args.reuse)
-        engine = make_engine(f"{args.server}/{args.prefix}_{size}")
+        url = f"{args.server}/{args.prefix}_{size}"
+        engine = make_engine(url)
         try:
             results[size] = run_size(engine, size, args.repeat)
+            results[size] += run_pages(make_app(url), engine, size, args.repeat)
         finally:
             engine.dispose()
     write_section(section(results, seeded, args.repeat))
