@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     ColumnElement,
     Date,
-    Integer,
     and_,
     case,
     cast,
@@ -319,45 +318,39 @@ def _steps(
 def _spread(
     session: Session, where: list[ColumnElement[bool]], within: Within
 ) -> dict[str, tuple[int | None, int | None]]:
-    """Median and 90th percentile (nearest rank: the value at rank ⌈p·n⌉) of the working minutes
-    the stopped clocks used, by step. PostgreSQL's ``percentile_disc`` is that definition; other
-    databases rank the rows with window functions, the same numbers.
+    """Median and 90th percentile (nearest rank: the value at rank ⌈p·n⌉, PostgreSQL's
+    ``percentile_disc``) of the working minutes the stopped clocks used, by step.
+
+    SQL counts the clocks that used each number of minutes and this ranks those counts: exact,
+    and a few thousand rows whatever the number of clocks, since the minutes a step can use are
+    bounded by its limit. Sorting every clock of the period for ``percentile_disc`` took most of
+    the figures' time at scale.
     """
-    condition = [*where, within(Clock.report_id), Clock.stopped_at.is_not(None)]
-    joined = select(Clock.step, Clock.used_minutes).join(Report, Report.id == Clock.report_id)
-    if session.get_bind().dialect.name == "postgresql":
-        statement = (
-            joined.with_only_columns(
-                Clock.step,
-                func.percentile_disc(0.5).within_group(Clock.used_minutes).label("median"),
-                func.percentile_disc(0.9).within_group(Clock.used_minutes).label("p90"),
-            )
-            .where(*condition)
-            .group_by(Clock.step)
-        )
-        return {row.step: (row.median, row.p90) for row in session.execute(statement)}
-    ranked = (
-        joined.add_columns(
-            func.row_number()
-            .over(partition_by=Clock.step, order_by=Clock.used_minutes)
-            .label("rank"),
-            func.count().over(partition_by=Clock.step).label("n"),
-        )
-        .where(*condition)
-        .subquery()
+    statement = (
+        select(Clock.step, Clock.used_minutes, func.count().label("clocks"))
+        .join(Report, Report.id == Clock.report_id)
+        .where(*where, within(Clock.report_id), Clock.stopped_at.is_not(None))
+        .group_by(Clock.step, Clock.used_minutes)
     )
-    at_median = (ranked.c.n * 50 + 99) / 100
-    at_p90 = (ranked.c.n * 90 + 99) / 100
-    statement = select(
-        ranked.c.step,
-        func.max(case((ranked.c.rank == cast(at_median, Integer), ranked.c.used_minutes))).label(
-            "median"
-        ),
-        func.max(case((ranked.c.rank == cast(at_p90, Integer), ranked.c.used_minutes))).label(
-            "p90"
-        ),
-    ).group_by(ranked.c.step)
-    return {row.step: (row.median, row.p90) for row in session.execute(statement)}
+    used: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for row in session.execute(statement):
+        used[row.step].append((int(row.used_minutes), int(row.clocks)))
+    return {
+        step: (_nearest_rank(counts, 50), _nearest_rank(counts, 90))
+        for step, counts in used.items()
+    }
+
+
+def _nearest_rank(counts: list[tuple[int, int]], percent: int) -> int:
+    """The value at rank ⌈percent/100 · n⌉ of ``counts``, (value, how many) pairs in any order."""
+    ordered = sorted(counts)
+    rank = (sum(n for _, n in ordered) * percent + 99) // 100
+    seen = 0
+    for value, n in ordered:
+        seen += n
+        if seen >= rank:
+            return value
+    return ordered[-1][0]
 
 
 # -- replies, reopenings ---------------------------------------------------------------------------
