@@ -332,8 +332,8 @@ def _spread(
         .group_by(Clock.step, Clock.used_minutes)
     )
     used: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for row in session.execute(statement):
-        used[row.step].append((int(row.used_minutes), int(row.clocks)))
+    for step, minutes, clocks in session.execute(statement).tuples():
+        used[step].append((minutes, clocks))
     return {
         step: (_nearest_rank(counts, 50), _nearest_rank(counts, 90))
         for step, counts in used.items()

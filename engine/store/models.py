@@ -76,7 +76,7 @@ class ConfigVersion(Base):
     diff: Mapped[str] = mapped_column(Text, default="")
 
 
-#: The columns the figures read from a report and from a clock, carried by the indexes above.
+#: The columns the figures read from a report and from a clock, carried by their indexes below.
 FIGURES_REPORT_COLUMNS: tuple[str, ...] = (
     "id", "agency", "unit", "state", "rating", "duplicate_of_id",
     "sector", "area", "channel", "latitude", "longitude",
@@ -233,11 +233,11 @@ class Clock(Base):
             postgresql_where=text("stopped_at IS NULL"),
             sqlite_where=text("stopped_at IS NULL"),
         ),
-        # Counting clocks, by budget: the worker's deadline job finds the few budgets in use and,
-        # for each, the clocks due before its warning window closes (engine/worker/jobs.py).
         # The figures read a period's clocks as one slice of this index, with every column
         # they count (PostgreSQL's INCLUDE; migration 0014).
         Index("ix_clocks_report_id", "report_id", postgresql_include=list(FIGURES_CLOCK_COLUMNS)),
+        # Counting clocks, by budget: the worker's deadline job finds the few budgets in use and,
+        # for each, the clocks due before its warning window closes (engine/worker/jobs.py).
         Index(
             "ix_clocks_counting_budget",
             "budget_minutes",
