@@ -332,7 +332,7 @@ def _spread(
         .group_by(Clock.step, Clock.used_minutes)
     )
     used: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for step, minutes, clocks in session.execute(statement).tuples():
+    for step, minutes, clocks in session.execute(statement):
         used[step].append((minutes, clocks))
     return {
         step: (_nearest_rank(counts, 50), _nearest_rank(counts, 90))
