@@ -10,7 +10,8 @@ for a leader, each sub-unit's figures and the urgent queues) is asked the same w
 Flask test client, signed in as the province viewer ``tinh`` and as the leader ``lanhdao.sxd``,
 for its default period (the month to date) and for the two years: what a user waits for. The
 page's clock is set to the last second of the seed's last full local day, so that its default
-period is a whole month (November 2026), the heaviest month to date. The results replace the section "Figures at scale" of ``RESULTS.md``::
+period is a whole month (November 2026), the heaviest month to date. The results replace the
+section "Figures at scale" of ``RESULTS.md``::
 
     python benchmarks/bench_stats.py --sizes 100000,1000000 --reuse
 """
