@@ -73,3 +73,24 @@ def test_make_bench_keeps_the_figures_section(tmp_path: Path) -> None:
     kept = run._kept_sections(path)
     assert "## Figures at scale" in kept and "old figures table" in kept
     assert "calendar table" not in kept
+
+
+def test_ten_million_is_estimated_from_the_growth_and_the_dashboard_judged_on_it() -> None:
+    rows = {
+        100_000: [("Province dashboard (tinh), default period", 50.0, 5.0, 4_000)],
+        1_000_000: [("Province dashboard (tinh), default period", 150.0, 20.0, 40_000)],
+    }
+    text = bench_stats.section(rows, {100_000: None, 1_000_000: None}, 3, {1_000_000: 2.5})
+    assert "load average 2.5 when it started" in text
+    # 150 ms grew 3× from 100 k to 1 M: 450 ms at 10 M, under the 1 s goal.
+    assert (
+        "| Province dashboard (tinh), default period | 50.0 ms | 150.0 ms | 3.0× | 450 ms | met |"
+        in text
+    )
+    assert "10,000,000" not in bench_stats.section({1_000_000: rows[1_000_000]}, {}, 3)
+
+
+def test_the_dashboard_is_asked_as_the_province_and_as_an_agency_leader() -> None:
+    asked = {(page.username, page.path.split("?")[0]) for page in bench_stats.pages()}
+    assert asked == {("tinh", "/ban-xu-ly/thong-ke"), ("lanhdao.sxd", "/ban-xu-ly/thong-ke")}
+    assert len(bench_stats.pages()) == 4
