@@ -1,7 +1,7 @@
 """The periodic reports to the province's committee, as built and kept (Đ13.9, R30)
 
 Revision ID: 0015_periodic_reports
-Revises: 0011_export_register
+Revises: 0014_figures_indexes
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_periodic_reports"
-down_revision: str | Sequence[str] | None = "0011_export_register"
+down_revision: str | Sequence[str] | None = "0014_figures_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
