@@ -15,10 +15,11 @@ which has no sequence to ask, :func:`insert_report` writes the report first to l
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, insert, inspect, text, update
+from sqlalchemy import Insert, Table, bindparam, insert, inspect, text, update
 from sqlalchemy.orm import Session
 
 from engine.store.models import Base, Event, OutboxMessage, Report
@@ -86,14 +87,47 @@ def write(session: Session, record: NewRecord, *, report_written: bool) -> None:
             .values({k: v for k, v in row_of(report).items() if k != "id"})
         )
         return
-    statement = insert(_table(report)).values(row_of(report))
     if connection.dialect.name == "postgresql":
-        ctes = [insert(table).values(rows).cte(f"new_{table.name}") for table, rows in children]
-        connection.execute(statement.add_cte(*ctes))
+        rows = [(_table(report), row_of(report)), *((t, r) for t, many in children for r in many)]
+        statement, names = _one_statement(tuple((t, tuple(r)) for t, r in rows))
+        values = {
+            name: value
+            for (_, row), row_names in zip(rows, names, strict=True)
+            for name, value in zip(row_names, row.values(), strict=True)
+        }
+        connection.execute(statement, values)
         return
+    statement = insert(_table(report)).values(row_of(report))
     connection.execute(statement)
     for table, rows in children:
         connection.execute(insert(table).values(rows))
+
+
+@functools.cache
+def _one_statement(
+    shape: tuple[tuple[Table, tuple[str, ...]], ...],
+) -> tuple[Insert, list[list[str]]]:
+    """The INSERT of the first row with each other row as a data-modifying CTE, for rows of these
+    tables and columns, and the names of each row's parameters.
+
+    Built once a shape (a submission with an e-mail address or without, with two attachments…),
+    with parameters rather than values, so that neither the statement nor its compiled form is
+    made again for every report. One CTE a row: SQLAlchemy caches the compiled form of such a
+    statement, not of one whose CTE inserts several rows.
+    """
+    names = [[f"r{number}_{key}" for key in keys] for number, (_, keys) in enumerate(shape)]
+    inserts = [
+        insert(table).values(
+            {
+                key: bindparam(name, type_=table.c[key].type)
+                for key, name in zip(keys, row_names, strict=True)
+            }
+        )
+        for (table, keys), row_names in zip(shape, names, strict=True)
+    ]
+    first, *others = inserts
+    ctes = [statement.cte(f"new_row_{number}") for number, statement in enumerate(others, 1)]
+    return first.add_cte(*ctes), names
 
 
 def written(session: Session) -> list[int]:

@@ -103,7 +103,7 @@ def statements_of(engine: Engine) -> Iterator[tuple[list[str], list[str]]]:
         if words[0] == "SELECT" and "nextval" in sql:
             sent.append("SELECT nextval")
         elif words[0] == "WITH":  # data-modifying CTEs: one statement, several tables
-            tables = sorted(words[i + 2] for i, w in enumerate(words) if w == "INSERT")
+            tables = sorted({words[i + 2] for i, w in enumerate(words) if w == "INSERT"})
             sent.append("INSERT " + " + ".join(tables))
         else:
             table = words[
