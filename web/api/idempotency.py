@@ -326,7 +326,7 @@ def _derive(purpose: bytes, raw: str, route: str) -> bytes:
 def _seal(plain: bytes, raw: str, route: str) -> str:
     nonce = secrets.token_bytes(16)
     stream = hashlib.shake_256(_derive(b"enc", raw, route) + nonce).digest(len(plain))
-    cipher = bytes(a ^ b for a, b in zip(plain, stream, strict=True))
+    cipher = _xor(plain, stream)
     tag = hmac.new(_derive(b"mac", raw, route), nonce + cipher, "sha256").digest()
     return base64.b64encode(nonce + tag + cipher).decode()
 
@@ -338,4 +338,9 @@ def _open(sealed: str, raw: str, route: str) -> bytes:
     if not hmac.compare_digest(tag, expected):
         raise RuntimeError(f"The stored answer for {route} does not open with its key.")
     stream = hashlib.shake_256(_derive(b"enc", raw, route) + nonce).digest(len(cipher))
-    return bytes(a ^ b for a, b in zip(cipher, stream, strict=True))
+    return _xor(cipher, stream)
+
+
+def _xor(data: bytes, stream: bytes) -> bytes:
+    """``data`` XOR ``stream`` (of the same length), as whole numbers rather than byte by byte."""
+    return (int.from_bytes(data) ^ int.from_bytes(stream)).to_bytes(len(data))
