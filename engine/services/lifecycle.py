@@ -463,7 +463,7 @@ class Lifecycle:
         """The event that follows ``previous`` (``None``: the first of a new report), sealed and
         made the report's head (R23)."""
         event = Event(
-            report=report,  # written after a new report in the same flush, never loads events
+            report=report,  # the backref's append is queued: never loads the report's events
             report_id=report.id,
             at=at,
             actor=REPORTER_IN_RECORD if actor.role is Role.REPORTER else actor.name,
