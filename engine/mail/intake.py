@@ -55,6 +55,7 @@ from engine.mail.extract import extract
 from engine.mail.parse import Envelope, ParsedMail, Unparseable, clean_text, parse, peek
 from engine.services.errors import DomainError
 from engine.services.lifecycle import Actor, Lifecycle, NewReport, Submitted
+from engine.store import new_report
 from engine.store.db import UnitOfWork
 from engine.store.models import InboundMessage, OutboxMessage, Report
 from engine.uploads import IncomingFile, MediaRefused, MediaStore, accept, proposed_place
@@ -292,7 +293,11 @@ class _MarkingUnitOfWork(UnitOfWork):
     def begin(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
             yield session
-            reports = [o for o in session.identity_map.values() if isinstance(o, Report)]
+            # A submission writes its report by Core (not in the identity map); an action on a
+            # report (a reply) loads it.
+            reports = new_report.written(session) or [
+                o.id for o in session.identity_map.values() if isinstance(o, Report)
+            ]
             if len(reports) != 1:
                 raise RuntimeError(f"expected one new report, found {len(reports)}")
             row = session.get(InboundMessage, self.inbound_id, with_for_update=True)
@@ -306,7 +311,7 @@ class _MarkingUnitOfWork(UnitOfWork):
             ).first()
             if taken is not None:
                 raise RuntimeError(f"inbound message {row.message_id} was already handled")
-            row.status, row.report_id, row.error = self.status, reports[0].id, None
+            row.status, row.report_id, row.error = self.status, reports[0], None
 
 
 # -- refusals --------------------------------------------------------------------------------------

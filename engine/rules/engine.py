@@ -49,6 +49,7 @@ class RulesEngine:
         self._reload_lock = threading.Lock()
         self._closed = False
         self._loaded = self._load(snapshot)
+        self._last_completeness: tuple[_Loaded, tuple[Any, ...], tuple[Decision, ...]] | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -160,8 +161,19 @@ class RulesEngine:
         return decisions[0] if decisions else None
 
     def check_completeness(self, fact: Mapping[str, Any]) -> list[Decision]:
-        """What is missing or invalid in a report (Đ5.1–5.3); empty when it is complete."""
-        return self.evaluate(COMPLETENESS, fact)
+        """What is missing or invalid in a report (Đ5.1–5.3); empty when it is complete.
+
+        The last answer is remembered with the configuration it came from: a report is asked
+        about twice in a row — by the API, to name every problem at once, then by the use case
+        that stores it — and the second asks the same rules about the same fact.
+        """
+        loaded, asked = self._loaded, tuple(sorted(fact.items()))
+        last = self._last_completeness
+        if last is not None and last[0] is loaded and last[1] == asked:
+            return list(last[2])
+        decisions = self.evaluate(COMPLETENESS, fact)
+        self._last_completeness = (loaded, asked, tuple(decisions))
+        return decisions
 
     def suggest_sectors(self, text: str, *, on: date | str | None = None) -> list[Decision]:
         """Sectors whose keywords occur in ``text``, best score first."""

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,6 +27,7 @@ from engine.services import effects
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
 from engine.sla import clocks
 from engine.sla.allowance import Allowance, allowance
+from engine.store import new_report
 from engine.store.db import UnitOfWork
 from engine.store.models import Clock, Event, OutboxMessage, Report, Reporter
 from engine.uploads import StoredFile
@@ -101,18 +102,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_report_id(session: Session) -> int | None:
-    """The id of a report about to be stored, from the database's sequence (PostgreSQL).
-
-    Known before the INSERT, it lets the report be written once, complete with its code and the
-    hash of its first event, instead of inserted and then updated twice. ``None`` where there is
-    no sequence (SQLite): the INSERT assigns the id and one UPDATE adds what depends on it.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return None
-    return session.scalar(text("SELECT nextval(pg_get_serial_sequence('reports', 'id'))"))
-
-
 class Lifecycle:
     """The use cases over one database and one configuration snapshot."""
 
@@ -158,7 +147,7 @@ class Lifecycle:
         row = ACTIONS["submit"]
         with self.uow.begin() as session:
             report = Report(
-                id=new_report_id(session),
+                id=new_report.reserve_id(session),
                 tracking_token_hash=token_hash(token),
                 state=State.RECEIVED,
                 channel=new.channel,
@@ -173,66 +162,62 @@ class Lifecycle:
                 extra=extra or None,
                 submitted_at=at,
                 updated_at=at,
+                version=1,
                 reporter=Reporter(
                     name=new.name.strip(),
                     phone=new.phone.strip(),
                     email=(new.email or "").strip() or None,
                     address=new.reporter_address,
                 ),
-                clocks=[],  # a new report has none: known, so never loaded
+                clocks=[],
                 attachments=[],
             )
             effects.index_text(report)
-            session.add(report)
-            if report.id is None:
-                session.flush()  # no sequence to ask (SQLite): the INSERT gives the id
+            written = report.id is None
+            if written:  # no sequence to ask (SQLite): the INSERT gives the id
+                report.id = new_report.insert_report(session, report)
             report.code = f"{CODE_PREFIX}-{at.astimezone(self.zone).year}-{report.id:06d}"
             for stored in new.attachments:
                 report.attachments.append(stored.attachment("report", at))
             self._move_clocks(report, row, at)
+            record = new_report.NewRecord(report)
             actor = Actor(new.name.strip(), Role.REPORTER)
-            event = self.record(
-                session, report, actor, row, None, State.RECEIVED, None, {}, at, first=True
-            )
+            event = self.event(report, actor, row, None, State.RECEIVED, None, {}, at, None)
+            record.events.append(event)
             if new.email:
                 # The private link goes into the acknowledgement: a reporter who loses the page
                 # (or never saw one: the e-mail channel) still has it.
-                self.notify(
-                    session, report, "reporter.received", event, {"to": new.email, "token": token}
+                record.messages.append(
+                    self.message(
+                        report, "reporter.received", event, {"to": new.email, "token": token}
+                    )
                 )
             if missing:
-                event = self._ask_for_missing(session, report, missing, new.email, event, at)
-            session.flush()
+                self._ask_for_missing(record, missing, new.email, event, at)
+            new_report.write(session, record, report_written=written)
             return Submitted(report.code, token, State(report.state), report.version)
 
     def _ask_for_missing(
         self,
-        session: Session,
-        report: Report,
+        record: new_report.NewRecord,
         missing: list[str],
         email: str | None,
         received: Event,
         at: datetime,
-    ) -> Event:
+    ) -> None:
         row = ACTIONS["request_info"]
         note = "Vui lòng bổ sung: " + " ".join(missing)
+        report = record.report
         report.state = row.target
         self._move_clocks(report, row, at)
-        event = self.record(
-            session,
-            report,
-            INTAKE_SYSTEM,
-            row,
-            State.RECEIVED,
-            row.target,
-            note,
-            {},
-            at,
-            previous=received,
+        event = self.event(
+            report, INTAKE_SYSTEM, row, State.RECEIVED, row.target, note, {}, at, received
         )
+        record.events.append(event)
         if email:
-            self.notify(session, report, "reporter.needs_info", event, {"to": email, "note": note})
-        return event
+            record.messages.append(
+                self.message(report, "reporter.needs_info", event, {"to": email, "note": note})
+            )
 
     # -- every other action --------------------------------------------------------------------
 
@@ -454,24 +439,31 @@ class Lifecycle:
         note: str | None,
         data: dict[str, Any],
         at: datetime,
-        *,
-        previous: Event | None = None,
-        first: bool = False,
     ) -> Event:
-        """Append the event to the report's chain and make it the report's head (R23).
+        """Append the event to the report's chain, after its last stored event (R23)."""
+        previous = session.scalars(
+            select(Event).where(Event.report_id == report.id).order_by(Event.seq.desc()).limit(1)
+        ).one_or_none()
+        event = self.event(report, actor, row, before, after, note, data, at, previous)
+        session.add(event)
+        return event
 
-        The event it follows is ``previous`` when the caller holds it, none when it is the
-        ``first`` of a new report, else read from the database.
-        """
-        if previous is None and not first:
-            previous = session.scalars(
-                select(Event)
-                .where(Event.report_id == report.id)
-                .order_by(Event.seq.desc())
-                .limit(1)
-            ).one_or_none()
+    @staticmethod
+    def event(
+        report: Report,
+        actor: Actor,
+        row: Transition,
+        before: State | None,
+        after: State,
+        note: str | None,
+        data: dict[str, Any],
+        at: datetime,
+        previous: Event | None,
+    ) -> Event:
+        """The event that follows ``previous`` (``None``: the first of a new report), sealed and
+        made the report's head (R23)."""
         event = Event(
-            report=report,  # written after a new report in the same flush, never loads events
+            report=report,  # the backref's append is queued: never loads the report's events
             report_id=report.id,
             at=at,
             actor=REPORTER_IN_RECORD if actor.role is Role.REPORTER else actor.name,
@@ -483,21 +475,23 @@ class Lifecycle:
             data=data,
         )
         audit.seal(event, previous)
-        session.add(event)
         report.last_event_hash = event.hash
         return event
 
     def notify(
         self, session: Session, report: Report, kind: str, event: Event, payload: dict[str, Any]
     ) -> None:
-        """Queue a message for the worker; the key makes a retried send recognisable downstream."""
-        session.add(
-            OutboxMessage(
-                created_at=event.at,
-                kind=kind,
-                report=report,
-                report_id=report.id,
-                dedup_key=f"{kind}:{report.code}:{event.seq}",
-                payload={"code": report.code, "action": event.action, **payload},
-            )
+        """Queue a message for the worker."""
+        session.add(self.message(report, kind, event, payload))
+
+    @staticmethod
+    def message(report: Report, kind: str, event: Event, payload: dict[str, Any]) -> OutboxMessage:
+        """A message for the worker; the key makes a retried send recognisable downstream."""
+        return OutboxMessage(
+            created_at=event.at,
+            kind=kind,
+            report=report,
+            report_id=report.id,
+            dedup_key=f"{kind}:{report.code}:{event.seq}",
+            payload={"code": report.code, "action": event.action, **payload},
         )

@@ -44,8 +44,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from flask import Response, current_app, jsonify, make_response, request
-from sqlalchemy import Row, delete, insert, select, text, update
+from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -63,6 +64,12 @@ DEFAULT_WAIT = 10.0
 ATTEMPTS = 3  # claims tried when the owner found is gone (it rolled back)
 STORED_HEADERS = ("Location",)
 TOKEN_HEADER = "X-Tracking-Token"
+#: The columns a claim fills, in the order of :func:`_claim`'s values; its answer is empty.
+CLAIMED = ("key", "route", "request_hash", "created_at", "status")
+CLAIM = (
+    f"INSERT INTO {IdempotentRequest.__tablename__} ({', '.join(CLAIMED)}, body, headers) "
+    "VALUES (%s, %s, %s, %s, %s, '{}', '{}')"
+)
 
 
 def idempotent(view: Callable[..., Any]) -> Callable[..., Response]:
@@ -164,27 +171,38 @@ class _Undo(Exception):
 def _claim(session: Session, key_id: str, route: str, fingerprint: str, wait: float) -> None:
     """Insert the claim, waiting at most ``wait`` seconds for a concurrent owner to finish."""
     milliseconds = max(1, int(wait * 1000))
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.connection().execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
-    claim = insert(IdempotentRequest).values(
-        key=key_id,
-        route=route,
-        request_hash=fingerprint,
-        status=IN_PROGRESS,
-        body={},
-        headers={},
-        created_at=lifecycle().now(),
-    )
+    values = (key_id, route, fingerprint, lifecycle().now(), IN_PROGRESS)
     try:
-        with _sqlite_busy_timeout(session, milliseconds):
-            session.connection().execute(claim)
-    except IntegrityError:
+        if session.get_bind().dialect.name == "postgresql":
+            _claim_on_postgresql(session, values, milliseconds)
+        else:
+            with _sqlite_busy_timeout(session, milliseconds):
+                session.connection().execute(
+                    insert(IdempotentRequest).values(
+                        {**dict(zip(CLAIMED, values, strict=True)), "body": {}, "headers": {}}
+                    )
+                )
+    except (IntegrityError, psycopg.errors.UniqueViolation):
         raise _Taken from None
-    except OperationalError:  # PostgreSQL's lock_timeout, SQLite's busy timeout
+    # PostgreSQL's lock_timeout (raised by the pipeline, or by SQLAlchemy), SQLite's busy timeout
+    except (OperationalError, psycopg.errors.LockNotAvailable):
         raise _in_progress() from None
-    if dialect == "postgresql":
-        session.connection().execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+
+
+def _claim_on_postgresql(session: Session, values: tuple[Any, ...], milliseconds: int) -> None:
+    """The claim between a ``lock_timeout`` for it alone and the default again, in one round trip.
+
+    psycopg's pipeline sends the transaction's BEGIN, the two settings and the INSERT together
+    and reads their answers once: one wait for the server where each statement is otherwise a
+    wait of its own. A refusal is raised when the pipeline ends, as psycopg's own error.
+    """
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection), "PostgreSQL is reached through psycopg 3"
+    with driver.pipeline():
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
+        connection.exec_driver_sql(CLAIM, values)
+        connection.exec_driver_sql("SET LOCAL lock_timeout TO DEFAULT")
 
 
 @contextmanager
@@ -308,7 +326,7 @@ def _derive(purpose: bytes, raw: str, route: str) -> bytes:
 def _seal(plain: bytes, raw: str, route: str) -> str:
     nonce = secrets.token_bytes(16)
     stream = hashlib.shake_256(_derive(b"enc", raw, route) + nonce).digest(len(plain))
-    cipher = bytes(a ^ b for a, b in zip(plain, stream, strict=True))
+    cipher = _xor(plain, stream)
     tag = hmac.new(_derive(b"mac", raw, route), nonce + cipher, "sha256").digest()
     return base64.b64encode(nonce + tag + cipher).decode()
 
@@ -320,4 +338,9 @@ def _open(sealed: str, raw: str, route: str) -> bytes:
     if not hmac.compare_digest(tag, expected):
         raise RuntimeError(f"The stored answer for {route} does not open with its key.")
     stream = hashlib.shake_256(_derive(b"enc", raw, route) + nonce).digest(len(cipher))
-    return bytes(a ^ b for a, b in zip(cipher, stream, strict=True))
+    return _xor(cipher, stream)
+
+
+def _xor(data: bytes, stream: bytes) -> bytes:
+    """``data`` XOR ``stream`` (of the same length), as whole numbers rather than byte by byte."""
+    return (int.from_bytes(data) ^ int.from_bytes(stream)).to_bytes(len(data))

@@ -87,3 +87,24 @@ def test_any_kind_of_place_is_enough(rules: RulesEngine, place: dict[str, Any]) 
 def test_a_missing_or_unusable_place_is_reported(rules: RulesEngine, place: dict[str, Any]) -> None:
     fact = {k: v for k, v in COMPLETE.items() if k != "area"} | place
     assert [d.rule for d in rules.check_completeness(fact)] == ["place-missing"]
+
+
+def test_a_report_asked_about_twice_in_a_row_is_checked_once(
+    rules: RulesEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: intake asks the API's question and the use case's about the same report; the
+    rules fire once, and a changed report or a reloaded configuration is asked again."""
+    fired: list[str] = []
+    evaluate = rules.evaluate
+
+    def counted(pack: str, fact: Any) -> Any:
+        fired.append(pack)
+        return evaluate(pack, fact)
+
+    monkeypatch.setattr(rules, "evaluate", counted)
+    first = findings(rules, phone="12")
+    assert findings(rules, phone="12") == first == [("phone-invalid", "invalid", "phone")]
+    assert fired == [COMPLETENESS]
+    assert findings(rules) == [] and len(fired) == 2
+    rules.reload(rules.snapshot)
+    assert findings(rules) == [] and len(fired) == 3
