@@ -24,6 +24,7 @@ READERS = (Role.IOC_OPERATOR, Role.PROVINCE_VIEWER, Role.OPERATOR_ADMIN)
 MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
 }
 
 
@@ -36,7 +37,7 @@ def periodic_report() -> Response:
         return page("desk/periodic.html", problem=None, args=args)
     fmt = args.get("dang", "")
     if fmt not in periodic.FORMATS:
-        return page("desk/periodic.html", 422, problem="Chọn định dạng XLSX hoặc DOCX.", args=args)
+        return page("desk/periodic.html", 422, problem="Chọn định dạng XLSX, DOCX hoặc PDF.", args=args)
     staff, life = current_staff(), lifecycle()
     assert staff is not None
     try:
@@ -52,6 +53,9 @@ def periodic_report() -> Response:
     name = f"bao-cao-{query.start:%Y%m%d}-{query.end:%Y%m%d}.{fmt}"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
-        periodic.write(path, fmt, found, late, query.start, query.end)
+        periodic.write(
+            path, fmt, found, late, query.start, query.end,
+            heading=life.snapshot.report, labels=periodic.Labels.of(life.snapshot),
+        )  # fmt: skip
         data = path.read_bytes()
     return send_file(io.BytesIO(data), mimetype=MIME[fmt], as_attachment=True, download_name=name)
