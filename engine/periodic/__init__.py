@@ -23,9 +23,13 @@ from engine.config.regulation import STEP_NAMES_VI
 from engine.config.snapshot import ReportHeading, Snapshot
 from engine.stats import EXPLAINED, RATING_VALUES, Counts, Figures
 from engine.store.models import Clock, Report
-from engine.workflow import RATINGS
+from engine.workflow import RATINGS, Role
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+#: Who builds the report to the province's committee: the IOC operators who compile it, the
+#: province's viewers who receive it, and the operator-administrator. An agency's staff see their
+#: own figures in the stats; the report covers every agency.
+READERS: tuple[Role, ...] = (Role.IOC_OPERATOR, Role.PROVINCE_VIEWER, Role.OPERATOR_ADMIN)
 FORMATS = ("xlsx", "docx", "pdf")
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"

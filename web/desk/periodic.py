@@ -15,12 +15,11 @@ from flask import Response, request, send_file
 
 from engine import periodic, stats
 from engine.services.errors import DomainError
-from engine.workflow import Role
 from web.auth import current_staff, staff_required
 from web.desk.views import desk, page
 from web.runtime import lifecycle
 
-READERS = (Role.IOC_OPERATOR, Role.PROVINCE_VIEWER, Role.OPERATOR_ADMIN)
+READERS = periodic.READERS
 MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -37,7 +36,9 @@ def periodic_report() -> Response:
         return page("desk/periodic.html", problem=None, args=args)
     fmt = args.get("dang", "")
     if fmt not in periodic.FORMATS:
-        return page("desk/periodic.html", 422, problem="Chọn định dạng XLSX, DOCX hoặc PDF.", args=args)
+        return page(
+            "desk/periodic.html", 422, problem="Chọn định dạng XLSX, DOCX hoặc PDF.", args=args
+        )
     staff, life = current_staff(), lifecycle()
     assert staff is not None
     try:
