@@ -37,8 +37,6 @@ NUMBER = "Số: …/BC-…"
 TITLE = "BÁO CÁO"
 SUBTITLE = "Kết quả tiếp nhận, xử lý phản ánh hiện trường từ ngày {start} đến ngày {end}"
 LATE_MAX = 500
-#: Kept as the name the callers know; the heading is the configuration's.
-Heading = ReportHeading
 
 AGENCIES = "II. KẾT QUẢ THEO CƠ QUAN"
 SECTORS = "III. KẾT QUẢ THEO LĨNH VỰC"
@@ -278,7 +276,7 @@ def _xlsx(path: Path, report: Periodic) -> None:
     book.save(path)
 
 
-#: How the DOCX sets each line of the heading (:func:`heading_lines`): bold, italic, centred.
+#: (bold, italic) of each line of the heading (:func:`heading_lines`) in the DOCX, all centred.
 _DOCX_HEADING = [
     (False, False),
     (True, False),
