@@ -38,6 +38,7 @@ TITLE = "BÁO CÁO"
 SUBTITLE = "Kết quả tiếp nhận, xử lý phản ánh hiện trường từ ngày {start} đến ngày {end}"
 LATE_MAX = 500
 
+GENERAL = "I. TÌNH HÌNH CHUNG"
 AGENCIES = "II. KẾT QUẢ THEO CƠ QUAN"
 SECTORS = "III. KẾT QUẢ THEO LĨNH VỰC"
 SATISFACTION = "IV. MỨC ĐỘ HÀI LÒNG"
@@ -253,7 +254,7 @@ def _opening(report: Periodic) -> list[str]:
     """The XLSX's first column down to the summary."""
     return [
         *heading_lines(report.heading, report.start, report.end, report.issued),
-        "I. TÌNH HÌNH CHUNG",
+        GENERAL,
         summary(report.found),
     ]
 
@@ -316,7 +317,7 @@ def _docx(path: Path, report: Periodic) -> None:
     heading = heading_lines(report.heading, report.start, report.end, report.issued)
     for text, (bold, italic) in zip(heading, _DOCX_HEADING, strict=True):
         line(text, bold, italic, centred=True)
-    line("I. TÌNH HÌNH CHUNG", bold=True)
+    line(GENERAL, bold=True)
     line(summary(report.found))
     for title, head, rows in sections(report):
         line(title, bold=True)

@@ -18,6 +18,7 @@ import font_source_serif_pro
 from fpdf import FPDF
 
 from engine.periodic import (
+    GENERAL,
     MOTTO,
     NATION,
     NUMBER,
@@ -133,7 +134,7 @@ def _oblique(pdf: FPDF, width: float, height: float, text: str) -> None:
 
 
 def _body(pdf: FPDF, report: Periodic) -> None:
-    _section(pdf, "I. TÌNH HÌNH CHUNG")
+    _section(pdf, GENERAL)
     pdf.set_font(FAMILY, "", 13)
     pdf.multi_cell(0, LINE, summary(report.found), align="J", new_x="LMARGIN", new_y="NEXT")
     for title, head, rows in sections(report):
