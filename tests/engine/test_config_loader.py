@@ -295,7 +295,7 @@ def test_the_periodic_report_heading_is_data_with_the_province_as_default(conf: 
     assert pilot.issuer == "SỞ THÔNG TIN VÀ TRUYỀN THÔNG" and "Lưu: VT, IOC" in pilot.recipients
     edit(conf / "portal.yaml", "  place: Vĩnh Long\n", "  place: Thành phố Vĩnh Long\n")
     assert load(conf).report.place == "Thành phố Vĩnh Long"
-    line = edit(conf / "portal.yaml", "  signer: GIÁM ĐỐC\n", "  signer: \"  \"\n")
+    line = edit(conf / "portal.yaml", "  signer: GIÁM ĐỐC\n", '  signer: "  "\n')
     (error,) = errors_of(conf)
     assert (Path(error.file).name, error.path, error.line) == ("portal.yaml", "report.signer", line)
     text = (conf / "portal.yaml").read_text(encoding="utf-8")
