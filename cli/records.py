@@ -70,18 +70,18 @@ def report_show(code: str, as_json: bool, with_reporter: bool, config_dir: Path)
 @report.command("periodic")
 @click.option("--from", "start", required=True, help="Từ ngày (dd/mm/yyyy hoặc YYYY-MM-DD).")
 @click.option("--to", "end", required=True, help="Đến hết ngày.")
-@click.option("--format", "fmt", required=True, help="xlsx hoặc docx.")
+@click.option("--format", "fmt", required=True, help="xlsx, docx hoặc pdf.")
 @click.option("--out", type=click.Path(path_type=Path), help="Tệp ghi ra.")
 @CONFIG_OPTION
 def report_periodic(start: str, end: str, fmt: str, out: Path | None, config_dir: Path) -> None:
-    """Báo cáo định kỳ gửi Ủy ban nhân dân tỉnh (Đ13.9): số liệu của kỳ, XLSX hoặc DOCX."""
+    """Báo cáo định kỳ gửi Ủy ban nhân dân tỉnh (Đ13.9): số liệu của kỳ, XLSX, DOCX hoặc PDF."""
     from engine import periodic, stats
     from engine.services.errors import DomainError
     from engine.services.lifecycle import Actor
     from engine.workflow import Role
 
     if fmt not in periodic.FORMATS:
-        raise click.UsageError(f"Định dạng không hỗ trợ: {fmt} (chọn xlsx hoặc docx).")
+        raise click.UsageError(f"Định dạng không hỗ trợ: {fmt} (chọn xlsx, docx hoặc pdf).")
     life = lifecycle(config_dir)
     try:
         query = stats.Query(
@@ -96,7 +96,10 @@ def report_periodic(start: str, end: str, fmt: str, out: Path | None, config_dir
     except DomainError as exc:
         raise click.UsageError(exc.message_vi) from None
     path = out or Path(f"bao-cao-{query.start:%Y%m%d}-{query.end:%Y%m%d}.{fmt}")
-    periodic.write(path, fmt, found, late, query.start, query.end)
+    periodic.write(
+        path, fmt, found, late, query.start, query.end,
+        heading=life.snapshot.report, labels=periodic.Labels.of(life.snapshot),
+    )  # fmt: skip
     click.echo(str(path))
 
 

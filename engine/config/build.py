@@ -18,6 +18,7 @@ from engine.config.snapshot import (
     FieldChoice,
     NotifyConfig,
     PortalConfig,
+    ReportHeading,
     RetryPolicy,
     Route,
     Sector,
@@ -191,6 +192,22 @@ def portal(data: dict[str, Any] | None) -> PortalConfig:
     )
 
 
+def report_heading(data: dict[str, Any] | None, province: str) -> ReportHeading:
+    """``portal.yaml``'s ``report:`` block (validated) → :class:`ReportHeading`; what it leaves out
+    is the default issuer, and the province's committee and name."""
+    data = data or {}
+    defaults = ReportHeading()
+    committee = f"Ủy ban nhân dân tỉnh {province}".strip()
+    return ReportHeading(
+        issuer=data.get("issuer", defaults.issuer),
+        parent=data.get("parent", committee.upper()),
+        place=data.get("place", province),
+        addressee=data.get("addressee", committee),
+        recipients=tuple(data.get("recipients", defaults.recipients)),
+        signer=data.get("signer", defaults.signer),
+    )
+
+
 #: The usual port of each kind of SMTP connection, when ``notify.yaml`` names none.
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
@@ -258,4 +275,5 @@ def snapshot(
         source=source,
         notify=notify(notify_data),
         periodic=periodic_config.build(periodic_data),
+        report=report_heading((portal_data or {}).get("report"), province.get("name", "")),
     )

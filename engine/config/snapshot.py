@@ -312,6 +312,27 @@ class PortalConfig:
 
 
 @dataclass(frozen=True)
+class ReportHeading:
+    """Who signs the periodic report to the province's committee (R30, Đ13.9) and whom it goes
+    to: the heading and the ending of a Vietnamese administrative report (Nghị định 30/2020/NĐ-CP).
+
+    Đ13.9 gives the report to Sở Thông tin và Truyền thông; since the 2025 reorganisation its work
+    is done by Sở Khoa học và Công nghệ, the default. ``parent`` is the body above the issuer (the
+    line over its name), ``place`` the place name of the date line, ``addressee`` the "Kính gửi"
+    line, ``recipients`` the "Nơi nhận" list, ``signer`` the signer's title. ``portal.yaml``'s
+    ``report:`` block sets them; :func:`engine.config.build.report_heading` fills what it leaves
+    out from the province's name.
+    """
+
+    issuer: str = "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
+    parent: str = ""
+    place: str = ""
+    addressee: str = ""
+    recipients: tuple[str, ...] = ("Như trên", "Lưu: VT")
+    signer: str = "GIÁM ĐỐC"
+
+
+@dataclass(frozen=True)
 class SmtpConfig:
     """The mail server the worker sends through; credentials come from environment variables."""
 
@@ -389,6 +410,8 @@ class Snapshot:
     notify: NotifyConfig = NotifyConfig()
     #: The reports the worker builds on schedule (``periodic.yaml``); none without the file.
     periodic: tuple[ScheduledReport, ...] = ()
+    #: The periodic report's heading, addressee, recipients and signer (``portal.yaml`` ``report:``).
+    report: ReportHeading = ReportHeading()
 
     def __post_init__(self) -> None:
         for name in ("sectors", "agencies", "areas", "templates"):

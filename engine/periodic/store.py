@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from engine import stats
 from engine.config.snapshot import Snapshot
 from engine.media import sha256_hex
-from engine.periodic import late_cases, write
+from engine.periodic import Labels, late_cases, write
 from engine.periodic.schedule import due
 from engine.services.lifecycle import Actor
 from engine.store import UnitOfWork
@@ -57,6 +57,7 @@ KEY = (
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
 }
 
 
@@ -124,7 +125,10 @@ def render(
     with tempfile.TemporaryDirectory() as folder:
         for fmt in formats:
             path = Path(folder) / f"bao-cao.{fmt}"
-            write(path, fmt, found, late, start, end)
+            write(
+                path, fmt, found, late, start, end,
+                heading=snapshot.report, labels=Labels.of(snapshot),
+            )  # fmt: skip
             files[fmt] = path.read_bytes()
     return files
 

@@ -1,10 +1,12 @@
 """The figures computed from the stored rows, in SQL aggregates (:mod:`engine.stats.figures`).
 
 Eight statements, each one pass over the reports of the period (or their clocks): the range of
-their ids, counts of reports by agency, counts of clocks by agency and step (``SUM(CASE …)`` over
+their ids, counts of reports by agency and sector, counts of clocks by agency, sector and step (``SUM(CASE …)`` over
 the late flags frozen when each clock stopped — never recomputed), the working minutes' median and
 90th percentile by step, replies and reopenings, the daily series and the top communes. Only the
-few grouped rows reach Python, which adds the agencies' rows into the totals and days into weeks.
+few grouped rows reach Python, which adds the (agency, sector) rows into each agency's, each
+sector's and the totals, and days into weeks: one pass gives both breakdowns, so an agency's and a
+sector's figures are the same sums of the same rows.
 
 At scale (a million reports, five or six clocks each) the statements read indexes only: the
 reports' index on ``submitted_at`` carries every column the figures read, the clocks' index on
@@ -134,19 +136,18 @@ def figures(
     report_rows = _report_counts(session, where)
     clock_rows = _clock_counts(session, where, within, now)
     spread = _spread(session, where, within)
-    by_agency: dict[str, Counts] = {}
-    agencies = ({*report_rows} | {a for a, _ in clock_rows}) - {None}
-    for code in sorted(a for a in agencies if a is not None):
-        by_agency[code] = _counts(report_rows.get(code, {}), _steps(clock_rows, {code}, {}))
+    by_agency = _breakdown(report_rows, clock_rows, AGENCY)
+    by_sector = _breakdown(report_rows, clock_rows, SECTOR)
     totals = _sum(report_rows.values())
     replies, reopened = _replies_and_reopened(session, where, within)
-    whole = _counts(totals, _steps(clock_rows, None, spread))
+    whole = _counts(totals, _steps(clock_rows, spread))
     return Figures(
         **{f.name: getattr(whole, f.name) for f in fields(Counts)},
         query=query,
         replies=replies,
         reopened=reopened,
         by_agency=by_agency,
+        by_sector=by_sector,
         series=_series(session, where, query, zone),
         top_communes=_top_communes(session, snapshot, where, query.top),
         ranking=_ranking(snapshot, by_agency),
@@ -213,11 +214,39 @@ def _id_range(session: Session, where: list[ColumnElement[bool]]) -> Within:
 
 # -- reports ---------------------------------------------------------------------------------------
 
+#: The position of the agency and of the sector in a grouped row's key.
+AGENCY, SECTOR = 0, 1
+#: (responsible agency, sector) of a group of reports; ``None`` where not set yet.
+Group = tuple[str | None, str | None]
+
+
+def _breakdown(
+    report_rows: Mapping[Group, Mapping[str, int]],
+    clock_rows: Mapping[tuple[str | None, str | None, str], Mapping[str, int]],
+    by: int,
+) -> dict[str, Counts]:
+    """The counts of each agency (``by=AGENCY``) or sector (``by=SECTOR``), sorted by code;
+    the reports without one are in the totals only."""
+    reports: dict[str, list[Mapping[str, int]]] = defaultdict(list)
+    for key, row in report_rows.items():
+        if key[by] is not None:
+            reports[key[by]].append(row)
+    clocks: dict[str, dict[tuple[str | None, str | None, str], Mapping[str, int]]] = defaultdict(
+        dict
+    )
+    for key, row in clock_rows.items():
+        if key[by] is not None:
+            clocks[key[by]][key] = row
+    return {
+        code: _counts(_sum(reports.get(code, [])), _steps(clocks.get(code, {}), {}))
+        for code in sorted({*reports, *clocks})
+    }
+
 
 def _report_counts(
     session: Session, where: list[ColumnElement[bool]]
-) -> dict[str | None, dict[str, int]]:
-    """Counts of reports by responsible agency (``None``: not given to one yet)."""
+) -> dict[Group, dict[str, int]]:
+    """Counts of reports by responsible agency and sector."""
     results = [s.value for s in WITH_RESULT]
     columns = {
         "received": func.count(),
@@ -229,12 +258,13 @@ def _report_counts(
         **{f"rating_{value}": _count(Report.rating == value) for value in RATING_VALUES},
     }
     statement = (
-        select(Report.agency, *(c.label(k) for k, c in columns.items()))
+        select(Report.agency, Report.sector, *(c.label(k) for k, c in columns.items()))
         .where(*where)
-        .group_by(Report.agency)
+        .group_by(Report.agency, Report.sector)
     )
     return {
-        row.agency: {k: int(row._mapping[k]) for k in columns} for row in session.execute(statement)
+        (row.agency, row.sector): {k: int(row._mapping[k]) for k in columns}
+        for row in session.execute(statement)
     }
 
 
@@ -273,7 +303,8 @@ def _counts(row: Mapping[str, int], steps: dict[str, Step]) -> Counts:
 
 def _clock_counts(
     session: Session, where: list[ColumnElement[bool]], within: Within, now: datetime
-) -> dict[tuple[str | None, str], dict[str, int]]:
+) -> dict[tuple[str | None, str | None, str], dict[str, int]]:
+    """Counts of clocks by (agency, sector, step)."""
     stopped = Clock.stopped_at.is_not(None)
     columns = {
         "on_time": _count(and_(stopped, Clock.late.is_(False))),
@@ -287,28 +318,28 @@ def _clock_counts(
         ),
     }
     statement = (
-        select(Report.agency, Clock.step, *(c.label(k) for k, c in columns.items()))
+        select(Report.agency, Report.sector, Clock.step, *(c.label(k) for k, c in columns.items()))
         .join(Report, Report.id == Clock.report_id)
         .where(*where, within(Clock.report_id))
-        .group_by(Report.agency, Clock.step)
+        .group_by(Report.agency, Report.sector, Clock.step)
     )
     return {
-        (row.agency, row.step): {k: int(row._mapping[k]) for k in columns}
+        (row.agency, row.sector, row.step): {k: int(row._mapping[k]) for k in columns}
         for row in session.execute(statement)
     }
 
 
 def _steps(
-    rows: Mapping[tuple[str | None, str], Mapping[str, int]],
-    agencies: set[str | None] | None,
+    rows: Mapping[tuple[str | None, str | None, str], Mapping[str, int]],
     spread: Mapping[str, tuple[int | None, int | None]],
 ) -> dict[str, Step]:
+    """Each step's clocks summed over ``rows``."""
+    by_step: dict[str, list[Mapping[str, int]]] = defaultdict(list)
+    for (_, _, step), row in rows.items():
+        by_step[step].append(row)
     out = {}
     for step in STEPS:
-        if agencies is None:
-            total = _sum(row for (_agency, name), row in rows.items() if name == step)
-        else:  # looked up, not searched: called once for each of the province's 130 agencies
-            total = _sum(rows[key] for key in ((a, step) for a in agencies) if key in rows)
+        total = _sum(by_step.get(step, []))
         median, p90 = spread.get(step, (None, None))
         out[step] = Step(**total, median_minutes=median, p90_minutes=p90)
     return out

@@ -170,7 +170,8 @@ class Figures(Counts):
     """Everything for one query: the totals, and the same counts by agency, series and ranks.
 
     ``by_agency`` is keyed by the responsible agency's code; reports not yet given to an agency
-    (at the IOC, rejected) are in the totals only. ``replies`` counts the reporters' requests for
+    (at the IOC, rejected) are in the totals only. ``by_sector`` is keyed by the sector's code
+    the same way (a report not yet classified is in the totals only). ``replies`` counts the reporters' requests for
     clarification (Đ11.1), ``reopened`` the reports sent back to an agency at least once (Đ11.3).
     """
 
@@ -178,6 +179,7 @@ class Figures(Counts):
     replies: int = 0
     reopened: int = 0
     by_agency: Mapping[str, Counts] = field(default_factory=dict)
+    by_sector: Mapping[str, Counts] = field(default_factory=dict)
     series: tuple[Bucket, ...] = ()
     top_communes: tuple[Commune, ...] = ()
     ranking: tuple[Ranked, ...] = ()
@@ -200,6 +202,7 @@ class Figures(Counts):
             "replies": self.replies,
             "reopened": self.reopened,
             "by_agency": {code: _counts_json(c) for code, c in self.by_agency.items()},
+            "by_sector": {code: _counts_json(c) for code, c in self.by_sector.items()},
             "series": {
                 "grain": self.query.grain,
                 "buckets": [
@@ -360,6 +363,12 @@ EXPLAINED: Mapping[str, tuple[str, str]] = MappingProxyType(
             "cơ quan chỉ có trong tổng.",
             f"The same counts for each responsible agency, {_OF_EN}; reports not yet given to an "
             "agency are in the totals only.",
+        ),
+        "by_sector": (
+            f"Các số trên cho từng lĩnh vực của phản ánh, {_OF}; phản ánh chưa phân lĩnh vực chỉ "
+            "có trong tổng.",
+            f"The same counts for each sector of the reports, {_OF_EN}; reports not yet given a "
+            "sector are in the totals only.",
         ),
     }
 )

@@ -96,7 +96,7 @@ def api_json(demo: Demo, who: str, **query: str) -> dict[str, Any]:
 def without_clock_of_now(figures: dict[str, Any]) -> dict[str, Any]:
     """The figures but ``overdue`` (which a clock may reach between two calls): compared apart."""
     out = json.loads(json.dumps(figures))
-    for counts in (out, *out["by_agency"].values()):
+    for counts in (out, *out["by_agency"].values(), *out["by_sector"].values()):
         for step in counts["steps"].values():
             step.pop("overdue")
     return out
@@ -111,7 +111,7 @@ def _tables(url: str) -> tuple[list[Any], list[Any], list[Any], set[int]]:
         reports = session.execute(
             select(
                 Report.id, Report.agency, Report.unit, Report.state, Report.rating,
-                Report.duplicate_of_id, Report.submitted_at, Report.area,
+                Report.duplicate_of_id, Report.submitted_at, Report.area, Report.sector,
             )
         ).all()  # fmt: skip
         clocks = session.execute(
@@ -163,6 +163,7 @@ def expected(url: str, keep: Any, now: datetime) -> dict[str, Any]:
         "replies": sum(1 for reply in replies if reply.report_id in chosen),
         "reopened": len(reopened & set(chosen)),
         "agencies": Counter(r.agency for r in chosen.values() if r.agency),
+        "sectors": Counter(r.sector for r in chosen.values() if r.sector),
     }
 
 
@@ -179,6 +180,7 @@ def assert_matches(figures: dict[str, Any], want: dict[str, Any]) -> None:
                 continue
             assert got[key] == count, (step, key)
     assert {a: c["received"] for a, c in figures["by_agency"].items()} == dict(want["agencies"])
+    assert {s: c["received"] for s, c in figures["by_sector"].items()} == dict(want["sectors"])
     assert sum(b["received"] for b in figures["series"]["buckets"]) == want["received"]
 
 
@@ -241,6 +243,37 @@ def test_a_period_and_an_agency_narrow_the_figures_the_same_way(
                 demo.url, lambda r: r.submitted_at.astimezone(VN).date() >= start, datetime.now(UTC)
             )["received"]
         )
+
+
+def test_each_sector_has_its_results_clocks_and_ratings_counted_from_the_tables(
+    demo: Demo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R30 asks for the figures by sector: each sector's reports, results, agency steps on time
+    and satisfied ratings are those of its own reports, in the CLI and the API alike."""
+    monkeypatch.setenv("DATABASE_URL", demo.url)
+    from_api = api_json(demo, "tinh")
+    assert (
+        without_clock_of_now(cli_json(capsys))["by_sector"]
+        == without_clock_of_now(from_api)["by_sector"]
+    )
+    reports, clocks, *_ = _tables(demo.url)
+    sector_of = {r.id: r.sector for r in reports}
+    assert len(from_api["by_sector"]) > 1
+    for sector, counts in from_api["by_sector"].items():
+        mine = [r for r in reports if r.sector == sector]
+        assert counts["with_result"] == sum(1 for r in mine if r.state in WITH_RESULT), sector
+        satisfied = sum(1 for r in mine if r.rating in ("hai_long", "chap_nhan_duoc"))
+        assert counts["rating"]["hai_long"] + counts["rating"]["chap_nhan_duoc"] == satisfied
+        agency_steps = [
+            c for c in clocks
+            if sector_of[c.report_id] == sector and c.step in ("verify", "handle", "approve", "publish")
+            and c.stopped_at is not None
+        ]  # fmt: skip
+        on_time = sum(
+            counts["steps"][s]["on_time"] for s in ("verify", "handle", "approve", "publish")
+        )
+        assert on_time == sum(1 for c in agency_steps if not c.late), sector
+    assert from_api["explanations"]["by_sector"]["vi"].startswith("Các số trên cho từng lĩnh vực")
 
 
 def test_an_agency_sees_its_own_figures_only(demo: Demo) -> None:

@@ -285,6 +285,31 @@ def test_the_photo_side_is_set_in_portal_yaml_and_used_by_the_upload_checks(conf
     )
 
 
+def test_the_periodic_report_heading_is_data_with_the_province_as_default(conf: Path) -> None:
+    """R30, Đ13.9: who issues the report to the province and to whom it goes are the province's
+    data, checked by the schema; without the block the report is Sở Khoa học và Công nghệ's (which
+    took over Sở Thông tin và Truyền thông's work in 2025), to the committee of areas.yaml's
+    province."""
+    today, pilot = load(conf).report, load(PILOT).report
+    assert today.issuer == "SỞ KHOA HỌC VÀ CÔNG NGHỆ" and today.place == "Vĩnh Long"
+    assert pilot.issuer == "SỞ THÔNG TIN VÀ TRUYỀN THÔNG" and "Lưu: VT, IOC" in pilot.recipients
+    edit(conf / "portal.yaml", "  place: Vĩnh Long\n", "  place: Thành phố Vĩnh Long\n")
+    assert load(conf).report.place == "Thành phố Vĩnh Long"
+    line = edit(conf / "portal.yaml", "  signer: GIÁM ĐỐC\n", '  signer: "  "\n')
+    (error,) = errors_of(conf)
+    assert (Path(error.file).name, error.path, error.line) == ("portal.yaml", "report.signer", line)
+    text = (conf / "portal.yaml").read_text(encoding="utf-8")
+    (conf / "portal.yaml").write_text(text[: text.index("report:")], encoding="utf-8")
+    default = load(conf).report
+    assert (default.issuer, default.parent, default.place, default.addressee) == (
+        "SỞ KHOA HỌC VÀ CÔNG NGHỆ",
+        "ỦY BAN NHÂN DÂN TỈNH VĨNH LONG",
+        "Vĩnh Long",
+        "Ủy ban nhân dân tỉnh Vĩnh Long",
+    )
+    assert default.recipients == ("Như trên", "Lưu: VT") and default.signer == "GIÁM ĐỐC"
+
+
 def test_portal_map_centre_must_be_inside_the_province(conf: Path) -> None:
     edit(conf / "portal.yaml", "center: [10.05, 106.25]", "center: [21.03, 105.85]")
     assert only(errors_of(conf), "outside the province's bounds").path == "map.center"

@@ -3,7 +3,8 @@
 In an empty folder, with no checkout on the path: a new virtual environment, ``pip install`` of
 the wheel built from this tree, then what an operator does first — validate the shipped
 configuration, migrate, load the demo, serve with the production server and its three workers,
-ask ``/``, ``/healthz`` and ``/metrics``, and run the worker once. On PostgreSQL when
+ask ``/``, ``/healthz`` and ``/metrics``, run the worker once, and make the periodic report as
+PDF (its font comes from a dependency, not from the repository). On PostgreSQL when
 ``TEST_DATABASE_URL`` names one (in a schema of its own), else on SQLite.
 """
 
@@ -129,4 +130,9 @@ def test_the_wheel_alone_migrates_runs_the_demo_and_serves(
         server.wait(timeout=60)
     assert server.returncode == 0
     phananh("worker", "--once")
+    report = folder / "bao-cao.pdf"
+    period = ["--from", "01/01/2000", "--to", "31/12/2099"]
+    phananh("report", "periodic", *period, "--format", "pdf", "--out", str(report))
+    assert report.read_bytes().startswith(b"%PDF") and b"SourceSerifPro" in report.read_bytes()
+    report.unlink()
     assert not (folder / "config").exists() and not (folder / "migrations").exists()

@@ -69,7 +69,7 @@ def test_a_report_built_on_the_page_is_kept_and_listed(clean: Desk) -> None:
     submit(clean.life)
     client = clean.client(OF_ROLE[Role.IOC_OPERATOR])
     assert 'id="kept-empty"' in client.get(URL).get_data(as_text=True)
-    built = client.get(URL, query_string={"tu": "01/01/2026", "den": "30/04/2026", "dang": "docx"})
+    built = client.post(URL, data={"tu": "01/01/2026", "den": "30/04/2026", "dang": "docx"})
     assert built.status_code == 200
     name = "Báo cáo theo yêu cầu từ 01-01-2026 đến 30-04-2026.docx"
     assert quote(name) in built.headers["Content-Disposition"]
@@ -92,13 +92,25 @@ def test_a_report_built_on_the_page_is_kept_and_listed(clean: Desk) -> None:
         assert row.sha256 == hashlib.sha256(built.data).hexdigest() and row.size == len(built.data)
 
 
+def test_opening_the_page_with_a_period_builds_and_keeps_nothing(clean: Desk) -> None:
+    """A link or a prefetch that opens the page must not add a report to the register: only the
+    form's POST builds one."""
+    client = clean.client(OF_ROLE[Role.IOC_OPERATOR])
+    answer = client.get(URL, query_string={"tu": "01/01/2026", "den": "30/04/2026", "dang": "docx"})
+    assert answer.status_code == 200
+    assert "attachment" not in answer.headers.get("Content-Disposition", "")
+    assert 'id="kept-empty"' in answer.get_data(as_text=True)
+    with clean.life.uow.read() as session:
+        assert session.query(PeriodicReport).count() == 0
+
+
 def test_the_reports_the_worker_built_are_listed_newest_first(clean: Desk) -> None:
     clean.clock.value = MORNING.replace(month=10, day=10)
     life = clean.life
     # pass_limit=0: the pass builds the reports and sends none of the outbox's mail.
     Worker(life.uow, life.snapshot, now=clean.clock, store=media(clean), pass_limit=0).run_once()
     client = clean.client(OF_ROLE[Role.PROVINCE_VIEWER])
-    client.get(URL, query_string={"tu": "01/10/2026", "den": "09/10/2026", "dang": "xlsx"}).close()
+    client.post(URL, data={"tu": "01/10/2026", "den": "09/10/2026", "dang": "xlsx"}).close()
     html = client.get(URL).get_data(as_text=True)
     rows = listed(html)
     assert len(rows) == 3 and rows[0] == max(rows, key=int)

@@ -108,7 +108,7 @@ def stats_schemas() -> dict[str, Any]:
     whole = {
         "type": "object",
         "required": [*counts["required"], "period", "filters", "replies", "reopened", "by_agency",
-                     "series", "top_communes", "ranking", "explanations"],
+                     "by_sector", "series", "top_communes", "ranking", "explanations"],
         "properties": {
             **counts["properties"],
             "period": {"type": "object", "properties": {"from": day, "to": day}},
@@ -122,6 +122,7 @@ def stats_schemas() -> dict[str, Any]:
             "replies": count,
             "reopened": count,
             "by_agency": {"type": "object", "additionalProperties": _ref("schemas", "StatsCounts")},
+            "by_sector": {"type": "object", "additionalProperties": _ref("schemas", "StatsCounts")},
             "series": {
                 "type": "object",
                 "required": ["grain", "buckets"],

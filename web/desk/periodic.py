@@ -12,8 +12,6 @@ first (:mod:`web.desk.periodic_kept` serves them).
 from __future__ import annotations
 
 import io
-import tempfile
-from pathlib import Path
 
 from flask import Response, current_app, request, send_file
 
@@ -22,16 +20,11 @@ from engine.periodic import store as kept_reports
 from engine.services.errors import DomainError
 from engine.store import MAX_ID
 from engine.uploads import MediaStore
-from engine.workflow import Role
 from web.auth import current_staff, staff_required
 from web.desk.views import desk, page
 from web.runtime import lifecycle
 
-READERS = (Role.IOC_OPERATOR, Role.PROVINCE_VIEWER, Role.OPERATOR_ADMIN)
-MIME = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
+READERS = periodic.READERS
 
 
 def _form(status: int = 200, problem: str | None = None) -> Response:
@@ -45,7 +38,7 @@ def _form(status: int = 200, problem: str | None = None) -> Response:
         "desk/periodic.html",
         status,
         problem=problem,
-        args=request.args,
+        args=request.form,
         kept=kept[: kept_reports.PAGE],
         more=more,
     )
@@ -54,36 +47,38 @@ def _form(status: int = 200, problem: str | None = None) -> Response:
 @desk.get("/bao-cao-dinh-ky")
 @staff_required(*READERS)
 def periodic_report() -> Response:
-    """The form; with ``tu``, ``den`` and ``dang`` the file itself."""
-    args = request.args
-    if not args.get("tu") and not args.get("den"):
-        return _form()
-    fmt = args.get("dang", "")
+    """The form and the kept reports."""
+    return _form()
+
+
+@desk.post("/bao-cao-dinh-ky")
+@staff_required(*READERS)
+def build_periodic_report() -> Response:
+    """Build the report for ``tu``–``den`` as ``dang``, keep it (it is listed on the page) and send
+    it. A POST: every build is written to the store and the register."""
+    fields = request.form
+    fmt = fields.get("dang", "")
     if fmt not in periodic.FORMATS:
-        return _form(422, "Chọn định dạng XLSX hoặc DOCX.")
+        return _form(422, "Chọn định dạng XLSX, DOCX hoặc PDF.")
     staff, life = current_staff(), lifecycle()
     assert staff is not None
     try:
-        query = stats.Query(
-            start=stats.parse_day(args.get("tu", ""), "tu"),
-            end=stats.parse_day(args.get("den", ""), "den"),
-        )
+        start = stats.parse_day(fields.get("tu", ""), "tu")
+        end = stats.parse_day(fields.get("den", ""), "den")
         with life.uow.read() as session:
-            found = stats.figures(session, life.snapshot, staff.actor, query, life.now())
-            late = periodic.late_cases(session, query.start, query.end)
+            data = kept_reports.render(
+                session, life.snapshot, staff.actor, (fmt,), start, end, life.now()
+            )[fmt]
     except DomainError as exc:
         return _form(422, exc.message_vi)
-    name = f"bao-cao-{query.start:%Y%m%d}-{query.end:%Y%m%d}.{fmt}"
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        periodic.write(path, fmt, found, late, query.start, query.end)
-        data = path.read_bytes()
     kept = kept_reports.keep(
         life.uow, MediaStore(current_app.config["MEDIA_ROOT"]), data, fmt=fmt,
-        start=query.start, end=query.end, built_by=staff.display_name, role=staff.role,
-        at=life.now(),
+        start=start, end=end, built_by=staff.display_name, role=staff.role, at=life.now(),
     )  # fmt: skip
     assert kept is not None  # a report built on request has no schedule to collide on
     return send_file(
-        io.BytesIO(data), mimetype=MIME[fmt], as_attachment=True, download_name=kept.download_name
+        io.BytesIO(data),
+        mimetype=kept.content_type,
+        as_attachment=True,
+        download_name=kept.download_name,
     )

@@ -34,7 +34,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
-from engine import stats
+from engine import periodic, stats
 from engine.accounts import ADMINISTRATION_READERS
 from engine.export import EXPORTERS
 from engine.rules.facts import fold
@@ -154,6 +154,7 @@ def _frame() -> dict[str, Any]:
         "reads_register": bool(staff and staff.role in disclosure.REGISTER_READERS),
         "exports_reports": bool(staff and staff.role in EXPORTERS),
         "reads_figures": bool(staff and staff.role in FIGURE_READERS),
+        "reads_periodic": bool(staff and staff.role in periodic.READERS),
         "snapshot": snap,
         "state_labels": STATE_LABELS_VI,
         "at_vi": at_vi,
