@@ -20,8 +20,9 @@ configuration's names, so a renamed commune is found by its new name without re-
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +38,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    true,
 )
 
 from engine.rules import fold
@@ -52,16 +54,39 @@ MAX_PHRASES = 6
 MAX_WORDS = 12
 #: Relevance weights (see the module's note).
 CODE_WEIGHT, CONTENT_WEIGHT, RESULT_WEIGHT, PLACE_WEIGHT = 8, 4, 2, 1
+#: Above this many relevance terms, :meth:`Matcher.above` does not enumerate their combinations.
+MAX_PRUNED_TERMS = 7
 
 _FTS = table(index.FTS_TABLE, column("rowid"), column(index.FTS_TABLE))
 _PG_CONFIG = literal_column(index.PG_CONFIG)
 _PG_VECTOR = literal_column(f"reports.{index.PG_VECTOR}")
 
 
-def _tsquery(phrase: str, weight: str) -> str:
-    """``"o ga"`` in the column of weight A → ``('o':A <-> 'ga':A)``; the words hold letters
-    and digits only (:func:`words`), so quoting them is safe."""
-    return "(" + " <-> ".join(f"'{word}':{weight}" for word in phrase.split()) + ")"
+def _tsquery(phrase: str, weight: str = "") -> str:
+    """``"o ga"`` in the column of weight A → ``('o':A <-> 'ga':A)`` (no weight: ``('o' <->
+    'ga')``); the words hold letters and digits only (:func:`words`), so quoting them is safe."""
+    mark = f":{weight}" if weight else ""
+    return "(" + " <-> ".join(f"'{word}'{mark}" for word in phrase.split()) + ")"
+
+
+def low_sets(weights: Sequence[int], floor: int) -> list[frozenset[int]]:
+    """The largest sets of terms (by position in ``weights``) whose weights add up to at most
+    ``floor``: a report whose relevance is above ``floor`` matches a term outside each of them.
+
+    ``[4, 2, 1]`` over 6 → ``{0, 1}``, ``{0, 2}`` and ``{1, 2}``: above 6 needs all three.
+    """
+    if floor < 0:
+        return []
+    positions = range(len(weights))
+    found = []
+    for size in range(len(weights) + 1):
+        for chosen in combinations(positions, size):
+            total = sum(weights[i] for i in chosen)
+            if total <= floor and all(
+                total + weights[i] > floor for i in positions if i not in chosen
+            ):
+                found.append(frozenset(chosen))
+    return found
 
 
 def words(text: str | None) -> str:
@@ -115,19 +140,62 @@ class Matcher:
 
     def relevance(self) -> ColumnElement[int]:
         """The query's relevance of a report (see the module's note)."""
-        terms: list[ColumnElement[int]] = []
-        if self.query.codes:
-            terms.append(self._weight(Report.code.in_(self.query.codes), CODE_WEIGHT))
-        for phrase in self.query.phrases:
-            terms.append(self._weight(self._in("search_text", phrase), CONTENT_WEIGHT))
-            terms.append(self._weight(self._in("search_result", phrase), RESULT_WEIGHT))
-            terms.append(self._weight(self._in_place(phrase), PLACE_WEIGHT))
+        terms = [self._weight(found, weight) for found, _, weight in self._terms()]
         if not terms:
             return literal(0, Integer)
         total = terms[0]
         for term in terms[1:]:
             total = total + term
         return total
+
+    @property
+    def best(self) -> int:
+        """The highest relevance a report can have: every term found."""
+        return sum(weight for _, _, weight in self._terms())
+
+    def above(self, floor: int) -> ColumnElement[bool]:
+        """A condition that every report of relevance above ``floor`` meets, written so that
+        the index finds those reports without reading every match (see :func:`low_sets`).
+
+        Necessary, not sufficient: the caller keeps ``relevance() > floor`` beside it. On
+        PostgreSQL the answer and the place are looked up in their own indexes
+        (``0012_search_columns``): the weights of ``search_vector`` are only known once its
+        row is read.
+        """
+        terms = self._terms()
+        if len(terms) > MAX_PRUNED_TERMS:
+            return true()
+        clauses: list[ColumnElement[bool]] = []
+        for low in low_sets([weight for _, _, weight in terms], floor):
+            outside = [indexed for i, (_, indexed, _) in enumerate(terms) if i not in low]
+            clauses.append(or_(*outside) if outside else false())
+        return and_(*clauses) if clauses else false()
+
+    def _terms(self) -> list[tuple[ColumnElement[bool], ColumnElement[bool], int]]:
+        """Each term of the relevance: its condition, the same condition as an index finds it,
+        and its weight."""
+        terms: list[tuple[ColumnElement[bool], ColumnElement[bool], int]] = []
+        if self.query.codes:
+            code = Report.code.in_(self.query.codes)
+            terms.append((code, code, CODE_WEIGHT))
+        for phrase in self.query.phrases:
+            content = self._in("search_text", phrase)
+            terms.append((content, content, CONTENT_WEIGHT))
+            result = self._in("search_result", phrase)
+            terms.append((result, self._indexed("search_result", phrase, result), RESULT_WEIGHT))
+            place = self._in("search_place", phrase)
+            indexed = self._indexed("search_place", phrase, place)
+            terms.append(
+                (self._or_commune(place, phrase), self._or_commune(indexed, phrase), PLACE_WEIGHT)
+            )
+        return terms
+
+    def _indexed(self, name: str, phrase: str, found: ColumnElement[bool]) -> ColumnElement[bool]:
+        """``phrase`` in column ``name`` through that column's own index (PostgreSQL)."""
+        if not self.postgres:
+            return found
+        vector = func.to_tsvector(_PG_CONFIG, literal_column(f"reports.{name}"))
+        return vector.op("@@")(func.to_tsquery(_PG_CONFIG, _tsquery(phrase)))
 
     @staticmethod
     def _weight(condition: ColumnElement[bool], weight: int) -> ColumnElement[int]:
