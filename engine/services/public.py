@@ -181,23 +181,29 @@ def published_reports(
     where = _where(filters, _zone(snapshot), found)
     if found is None:
         total = session.scalar(select(func.count()).select_from(Report).where(*where)) or 0
-        cap = None
-    else:
-        total = keyset.capped_count(session, select(Report.id).where(*where))
-        cap = keyset.COUNT_CAP
-    page = max(1, min(page, Page((), total, page, size, cap).pages))
-    offset = (page - 1) * size
-    if found is None:
+        page = max(1, min(page, Page((), total, page, size).pages))
         order = (Report.published_at.desc(), Report.id.desc())
         query = select(*_public_columns()).where(*where).order_by(*order)
-        rows: list[Any] = list(session.execute(query.limit(size).offset(offset)))
-    else:
-        rows = ranking.ranked(
+        rows: list[Any] = list(session.execute(query.limit(size).offset((page - 1) * size)))
+        return Page(_publics(session, snapshot, rows), total, page, size)
+    cap = keyset.COUNT_CAP
+    page = max(1, min(page, math.ceil(cap / size)))
+    while True:
+        result = ranking.ranked(
             session, _public_columns(), where, found, Report.published_at,
-            offset=offset, limit=size, scope=_published(),
+            offset=(page - 1) * size, limit=size, scope=_published(), count_cap=cap,
         )  # fmt: skip
+        total = result.total or 0
+        last = Page((), total, page, size, cap).pages
+        if page <= last:
+            break
+        page = last  # a page past the last one asked for: show the last
+    return Page(_publics(session, snapshot, result.rows), total, page, size, cap)
+
+
+def _publics(session: Session, snapshot: Snapshot, rows: list[Any]) -> tuple[PublicReport, ...]:
     photos = _photos(session, [row.id for row in rows])
-    return Page(tuple(_public(row, snapshot, photos) for row in rows), total, page, size, cap)
+    return tuple(_public(row, snapshot, photos) for row in rows)
 
 
 @dataclass(frozen=True)
@@ -263,25 +269,35 @@ def published_page(
     found = _matcher(session, snapshot, filters)
     where = _where(filters, _zone(snapshot), found)
     keys: tuple[Any, ...] = _ORDER if found is None else (found.relevance(), *_ORDER)
-    total = keyset.capped_count(session, select(Report.id).where(*where)) if count else None
+    # A search asked by number is counted while it is ranked (ranking.ranked).
+    while_ranked = count and found is not None and not after
+    counting = count and not while_ranked
+    total = keyset.capped_count(session, select(Report.id).where(*where)) if counting else None
     number: int | None = None
     offset = 0
     if after:
         cursor = keyset.Cursor.parse(after, len(keys))
         where += keyset.after(keys, cursor, descending=True)
     else:
-        counted = min(total, keyset.COUNT_CAP) if total is not None else size
-        number = max(1, min(page, max(1, math.ceil(counted / size))))
+        counted = keyset.COUNT_CAP if while_ranked else size if total is None else total
+        number = max(1, min(page, max(1, math.ceil(min(counted, keyset.COUNT_CAP) / size))))
         offset = (number - 1) * size
     rows: list[Any]
     if found is None:
         query = select(*_public_columns()).where(*where).order_by(*(k.desc() for k in keys))
         rows = list(session.execute(query.offset(offset).limit(size + 1)))
     else:
-        rows = ranking.ranked(
-            session, _public_columns(), where, found, Report.published_at,
-            offset=offset, limit=size + 1, scope=_published(),
-        )  # fmt: skip
+        while True:
+            result = ranking.ranked(
+                session, _public_columns(), where, found, Report.published_at,
+                offset=offset, limit=size + 1, scope=_published(),
+                count_cap=keyset.COUNT_CAP if while_ranked else None,
+            )  # fmt: skip
+            rows, total = result.rows, result.total if while_ranked else total
+            last = Listing((), total, size).pages
+            if number is None or not while_ranked or number <= last:
+                break
+            number, offset = last, (last - 1) * size  # past the last page: show the last
     shown = rows[:size]
     following = None
     if len(rows) > size:

@@ -823,22 +823,24 @@ def search(
     where = [visible(life.snapshot, actor), *_filtered(filters, now, found)]
     if found is None:
         total = session.scalar(select(func.count()).select_from(Report).where(*where)) or 0
-        cap = None
-    else:
-        total = keyset.capped_count(session, select(Report.id).where(*where))
-        cap = keyset.COUNT_CAP
-    shown = Page((), total, page, size, cap)
-    page = max(1, min(page, shown.pages))
-    offset = (page - 1) * size
-    if found is None:
+        page = max(1, min(page, Page((), total, page, size).pages))
         order = (Report.submitted_at.desc(), Report.id.desc())
-        query = select(*_ROW_COLUMNS).where(*where).order_by(*order).limit(size).offset(offset)
-        records: Sequence[Any] = session.execute(query).all()
-    else:
-        records = ranking.ranked(
-            session, _ROW_COLUMNS, where, found, Report.submitted_at, offset=offset, limit=size
-        )
-    return Page(tuple(_build_rows(session, life, records, now)), total, page, size, cap)
+        query = select(*_ROW_COLUMNS).where(*where).order_by(*order)
+        records = session.execute(query.limit(size).offset((page - 1) * size)).all()
+        return Page(tuple(_build_rows(session, life, records, now)), total, page, size)
+    cap = keyset.COUNT_CAP
+    page = max(1, min(page, math.ceil(cap / size)))
+    while True:
+        result = ranking.ranked(
+            session, _ROW_COLUMNS, where, found, Report.submitted_at,
+            offset=(page - 1) * size, limit=size, count_cap=cap,
+        )  # fmt: skip
+        total = result.total or 0
+        last = Page((), total, page, size, cap).pages
+        if page <= last:
+            break
+        page = last  # a page past the last one asked for (an edited address): show the last
+    return Page(tuple(_build_rows(session, life, result.rows, now)), total, page, size, cap)
 
 
 # -- one report ------------------------------------------------------------------------------------

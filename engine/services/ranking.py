@@ -7,30 +7,47 @@ two smaller reads that give the same rows in the same order:
 
 1. the *window*: the matches among the :data:`WINDOW` newest reports (by the list's own time,
    found through that time's index), ranked; the ``offset + limit`` best of them are kept;
-2. the *older* matches that can still rank above the last kept one: as old reports come after
-   every report of the window at equal relevance, only those of a strictly higher relevance
-   can, and :meth:`Matcher.above` finds them through the index without reading the others.
+2. the *older* matches that can still rank above the last kept one: as an older report comes
+   after every report of the window at equal relevance, only those of a strictly higher
+   relevance can, and :meth:`Matcher.above` finds them through the index without reading the
+   others.
 
-The two are merged in the list's order. When the window holds fewer matches than the page
-needs, every older match may belong to it and the older ones are ranked as before (a rare
-phrase, or a filter that leaves few recent reports: few rows either way, or the old cost).
+The two are merged in the list's order, and only the page's rows are then read in full. When
+the window holds fewer matches than the page needs, every older match may belong to it and the
+older ones are all ranked, as before (a rare phrase, or filters that leave few recent reports:
+few rows either way, or the old cost).
+
+The window's matches are counted as they are ranked: above the cap of a count
+(:data:`keyset.COUNT_CAP`), that count is the list's "more than", with no second read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
+from engine.services import keyset
 from engine.services.search import Matcher
 from engine.store import Report
 
-#: How many of the newest reports make the window (a few per cent of them match a common phrase).
+#: How many of the newest reports make the window: a common phrase (a few per cent of the
+#: reports) then has more than :data:`keyset.COUNT_CAP` matches in it, so the count is free.
 WINDOW = 40_000
-#: The label of the relevance among the selected columns.
+#: The label of the relevance among a ranked row's columns.
 RANK = "relevance"
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A page of ranked rows and, when asked for, the count of all matches (capped)."""
+
+    rows: list[Row[Any]]
+    #: How many reports match, no further than ``cap + 1``; ``None`` when not asked.
+    total: int | None
 
 
 def ranked(
@@ -43,35 +60,58 @@ def ranked(
     offset: int = 0,
     limit: int,
     scope: Sequence[ColumnElement[bool]] = (),
+    count_cap: int | None = None,
     window: int = WINDOW,
-) -> list[Row[Any]]:
+) -> Ranked:
     """Rows ``offset`` to ``offset + limit`` of the reports ``where`` selects, most relevant
-    first, then by ``newest`` (a time column) and id, newest first; each row holds ``columns``,
-    its relevance (:data:`RANK`), ``newest`` and the id.
+    first, then by ``newest`` (a time column) and id, newest first; each row holds ``columns``
+    and its relevance (:data:`RANK`). With ``count_cap``, the matches are counted too, no
+    further than ``count_cap + 1`` (:func:`keyset.capped_count`).
 
     ``scope`` is what every listed report meets whatever the query (the published list's
     conditions), so that the window's edge is read from the index that holds those reports.
     """
     rank = found.relevance()
     order = (rank.desc(), newest.desc(), Report.id.desc())
-    query = select(*columns, rank.label(RANK), newest.label("_newest"), Report.id.label("_id"))
+    keys = select(rank.label(RANK), newest.label("newest"), Report.id.label("id"))
     need = offset + limit
     edge = session.scalar(
         select(newest).where(*scope).order_by(newest.desc()).offset(window - 1).limit(1)
     )
-    if edge is None:  # no more reports than the window holds: rank them all
-        return list(
-            session.execute(query.where(*where).order_by(*order).offset(offset).limit(limit))
+    recent_where = [*where] if edge is None else [*where, newest >= edge]
+    counted = keys.add_columns(func.count().over().label("matches"))
+    recent = list(session.execute(counted.where(*recent_where).order_by(*order).limit(need)))
+    matches = recent[0].matches if recent else 0
+    best = recent
+    if edge is not None and (len(recent) < need or recent[-1].relevance < found.best):
+        older = keys.where(*where, newest < edge)
+        if len(recent) >= need:  # only a higher relevance passes the window's last kept row
+            floor = recent[-1].relevance
+            older = older.where(found.above(floor), rank > floor)
+        best = sorted(
+            [*recent, *session.execute(older.order_by(*order).limit(need))],
+            key=lambda r: (r.relevance, r.newest, r.id),
+            reverse=True,
         )
-    recent = list(session.execute(query.where(*where, newest >= edge).order_by(*order).limit(need)))
-    older = query.where(*where, newest < edge)
-    if len(recent) >= need:
-        floor = recent[-1]._mapping[RANK]
-        if floor >= found.best:
-            return recent[offset:]
-        older = older.where(found.above(floor), rank > floor)
-    rows = recent + list(session.execute(older.order_by(*order).limit(need)))
-    rows.sort(
-        key=lambda r: (r._mapping[RANK], r._mapping["_newest"], r._mapping["_id"]), reverse=True
-    )
-    return rows[offset:need]
+    page = best[offset:need]
+    total = None
+    if count_cap is not None:
+        total = min(matches, count_cap + 1)
+        if edge is not None and matches <= count_cap:
+            rest = select(Report.id).where(*where, newest < edge)
+            total += keyset.capped_count(session, rest, count_cap - matches)
+    return Ranked(_full(session, columns, rank, page), total)
+
+
+def _full(
+    session: Session, columns: Sequence[Any], rank: ColumnElement[int], page: Sequence[Row[Any]]
+) -> list[Row[Any]]:
+    """The page's rows with ``columns``, in the page's order."""
+    if not page:
+        return []
+    ids = [r.id for r in page]
+    found = session.execute(
+        select(*columns, rank.label(RANK), Report.id.label("_id")).where(Report.id.in_(ids))
+    ).all()
+    by_id = {r._mapping["_id"]: r for r in found}
+    return [by_id[i] for i in ids]
