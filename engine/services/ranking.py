@@ -61,7 +61,7 @@ def ranked(
     limit: int,
     scope: Sequence[ColumnElement[bool]] = (),
     count_cap: int | None = None,
-    window: int = WINDOW,
+    window: int | None = None,
 ) -> Ranked:
     """Rows ``offset`` to ``offset + limit`` of the reports ``where`` selects, most relevant
     first, then by ``newest`` (a time column) and id, newest first; each row holds ``columns``
@@ -70,7 +70,9 @@ def ranked(
 
     ``scope`` is what every listed report meets whatever the query (the published list's
     conditions), so that the window's edge is read from the index that holds those reports.
+    ``window`` is :data:`WINDOW` unless said.
     """
+    window = WINDOW if window is None else window
     rank = found.relevance()
     order = (rank.desc(), newest.desc(), Report.id.desc())
     keys = select(rank.label(RANK), newest.label("newest"), Report.id.label("id"))
