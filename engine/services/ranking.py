@@ -13,9 +13,10 @@ two smaller reads that give the same rows in the same order:
    others.
 
 The two are merged in the list's order, and only the page's rows are then read in full. When
-the window holds fewer matches than the page needs, every older match may belong to it and the
-older ones are all ranked, as before (a rare phrase, or filters that leave few recent reports:
-few rows either way, or the old cost).
+the window holds fewer matches than the page needs (a deep page), it is widened once to hold
+about twice as many at the rate seen; if it still holds too few, every older match may belong
+to the page and the older ones are all ranked, as before (a rare phrase, or filters that leave
+few recent reports: few rows either way, or the old cost).
 
 The window's matches are counted as they are ranked: above the cap of a count
 (:data:`keyset.COUNT_CAP`), that count is the list's "more than", with no second read.
@@ -23,6 +24,7 @@ The window's matches are counted as they are ranked: above the cap of a count
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -76,14 +78,19 @@ def ranked(
     rank = found.relevance()
     order = (rank.desc(), newest.desc(), Report.id.desc())
     keys = select(rank.label(RANK), newest.label("newest"), Report.id.label("id"))
-    need = offset + limit
-    edge = session.scalar(
-        select(newest).where(*scope).order_by(newest.desc()).offset(window - 1).limit(1)
-    )
-    recent_where = [*where] if edge is None else [*where, newest >= edge]
     counted = keys.add_columns(func.count().over().label("matches"))
-    recent = list(session.execute(counted.where(*recent_where).order_by(*order).limit(need)))
-    matches = recent[0].matches if recent else 0
+    need = offset + limit
+    for attempt in range(2):
+        edge = session.scalar(
+            select(newest).where(*scope).order_by(newest.desc()).offset(window - 1).limit(1)
+        )
+        recent_where = [*where] if edge is None else [*where, newest >= edge]
+        recent = list(session.execute(counted.where(*recent_where).order_by(*order).limit(need)))
+        matches = recent[0].matches if recent else 0
+        if edge is None or len(recent) >= need or not matches or attempt:
+            break
+        # Too few matches for a deep page: once, a window that holds twice as many at this rate.
+        window *= math.ceil(2 * need / matches)
     best = recent
     if edge is not None and (len(recent) < need or recent[-1].relevance < found.best):
         older = keys.where(*where, newest < edge)
