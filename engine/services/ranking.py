@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, select
+from sqlalchemy import ColumnElement, Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from engine.services import keyset
@@ -78,14 +78,13 @@ def ranked(
     rank = found.relevance()
     order = (rank.desc(), newest.desc(), Report.id.desc())
     keys = select(rank.label(RANK), newest.label("newest"), Report.id.label("id"))
-    counted = keys.add_columns(func.count().over().label("matches"))
     need = offset + limit
     for attempt in range(2):
         edge = session.scalar(
             select(newest).where(*scope).order_by(newest.desc()).offset(window - 1).limit(1)
         )
         recent_where = [*where] if edge is None else [*where, newest >= edge]
-        recent = list(session.execute(counted.where(*recent_where).order_by(*order).limit(need)))
+        recent = list(session.execute(_window(found, newest, recent_where, need)))
         matches = recent[0].matches if recent else 0
         if edge is None or len(recent) >= need or not matches or attempt:
             break
@@ -110,6 +109,26 @@ def ranked(
             rest = select(Report.id).where(*where, newest < edge)
             total += keyset.capped_count(session, rest, count_cap - matches)
     return Ranked(_full(session, columns, rank, page), total)
+
+
+def _window(
+    found: Matcher, newest: Any, where: Sequence[ColumnElement[bool]], need: int
+) -> Select[Any]:
+    """The ``need`` best matches of ``where``, each with the count of all of them: ranked over a
+    subquery that reads each match once (:meth:`Matcher.source_columns`). ``OFFSET 0`` keeps
+    the planner from merging the subquery into the ranking, which would read it again."""
+    inner = (
+        select(*found.source_columns(), newest.label("newest"))
+        .where(*where)
+        .offset(0)
+        .subquery("window")
+    )
+    rank = found.relevance(found.source_of(inner))
+    return (
+        select(rank.label(RANK), inner.c.newest, inner.c.id, func.count().over().label("matches"))
+        .order_by(rank.desc(), inner.c.newest.desc(), inner.c.id.desc())
+        .limit(need)
+    )
 
 
 def _full(

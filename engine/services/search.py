@@ -89,6 +89,20 @@ def low_sets(weights: Sequence[int], floor: int) -> list[frozenset[int]]:
     return found
 
 
+@dataclass(frozen=True)
+class Source:
+    """The columns a relevance reads: the reports' own, or those of a subquery over them."""
+
+    id: Any
+    code: Any
+    area: Any
+    #: PostgreSQL's ``search_vector`` (unused on SQLite, whose index is a table of its own).
+    vector: Any
+
+
+REPORTS = Source(Report.id, Report.code, Report.area, _PG_VECTOR)
+
+
 def words(text: str | None) -> str:
     """What a search column holds: the folded words of ``text``, one space apart."""
     return " ".join(_WORD.findall(fold(text or "")))
@@ -138,15 +152,33 @@ class Matcher:
             found.append(and_(*(self._anywhere(p) for p in self.query.phrases)))
         return or_(*found) if found else false()
 
-    def relevance(self) -> ColumnElement[int]:
-        """The query's relevance of a report (see the module's note)."""
-        terms = [self._weight(found, weight) for found, _, weight in self._terms()]
+    def relevance(self, source: Source = REPORTS) -> ColumnElement[int]:
+        """The query's relevance of a report (see the module's note), read from ``source``."""
+        terms = [self._weight(found, weight) for found, _, weight in self._terms(source)]
         if not terms:
             return literal(0, Integer)
         total = terms[0]
         for term in terms[1:]:
             total = total + term
         return total
+
+    def source_columns(self) -> list[ColumnElement[Any]]:
+        """What a subquery selects for :meth:`relevance` to read it (:meth:`source_of`).
+
+        On PostgreSQL the vector is selected as a new value (``|| ''``): a stored
+        ``search_vector`` is large enough to live out of line (TOAST), and each of the
+        relevance's terms would fetch and decompress it again; this is done once a row.
+        """
+        columns = [Report.id.label("id"), Report.code.label("code"), Report.area.label("area")]
+        if self.postgres:
+            vector = literal_column(f"reports.{index.PG_VECTOR} || ''::tsvector")
+            columns.append(vector.label(index.PG_VECTOR))
+        return columns
+
+    def source_of(self, subquery: Any) -> Source:
+        """The :class:`Source` of a subquery that selects :meth:`source_columns`."""
+        c = subquery.c
+        return Source(c.id, c.code, c.area, c[index.PG_VECTOR] if self.postgres else None)
 
     @property
     def best(self) -> int:
@@ -171,29 +203,31 @@ class Matcher:
             clauses.append(or_(*outside) if outside else false())
         return and_(*clauses) if clauses else false()
 
-    def _terms(self) -> list[tuple[ColumnElement[bool], ColumnElement[bool], int]]:
-        """Each term of the relevance: its condition, the same condition as an index finds it,
-        and its weight."""
+    def _terms(
+        self, source: Source = REPORTS
+    ) -> list[tuple[ColumnElement[bool], ColumnElement[bool], int]]:
+        """Each term of the relevance: its condition (read from ``source``), the same condition
+        as an index finds it (on the reports), and its weight."""
         terms: list[tuple[ColumnElement[bool], ColumnElement[bool], int]] = []
         if self.query.codes:
-            code = Report.code.in_(self.query.codes)
-            terms.append((code, code, CODE_WEIGHT))
-        for phrase in self.query.phrases:
-            content = self._in("search_text", phrase)
-            terms.append((content, content, CONTENT_WEIGHT))
-            result = self._in("search_result", phrase)
-            terms.append((result, self._indexed("search_result", phrase, result), RESULT_WEIGHT))
-            place = self._in("search_place", phrase)
-            indexed = self._indexed("search_place", phrase, place)
             terms.append(
-                (self._or_commune(place, phrase), self._or_commune(indexed, phrase), PLACE_WEIGHT)
+                (source.code.in_(self.query.codes), Report.code.in_(self.query.codes), CODE_WEIGHT)
             )
+        for phrase in self.query.phrases:
+            content = self._in("search_text", phrase, source)
+            terms.append((content, self._in("search_text", phrase), CONTENT_WEIGHT))
+            result = self._in("search_result", phrase, source)
+            indexed = self._indexed("search_result", phrase)
+            terms.append((result, indexed, RESULT_WEIGHT))
+            place = self._or_commune(self._in("search_place", phrase, source), phrase, source)
+            indexed = self._or_commune(self._indexed("search_place", phrase), phrase)
+            terms.append((place, indexed, PLACE_WEIGHT))
         return terms
 
-    def _indexed(self, name: str, phrase: str, found: ColumnElement[bool]) -> ColumnElement[bool]:
+    def _indexed(self, name: str, phrase: str) -> ColumnElement[bool]:
         """``phrase`` in column ``name`` through that column's own index (PostgreSQL)."""
         if not self.postgres:
-            return found
+            return self._in(name, phrase)
         vector = func.to_tsvector(_PG_CONFIG, literal_column(f"reports.{name}"))
         return vector.op("@@")(func.to_tsquery(_PG_CONFIG, _tsquery(phrase)))
 
@@ -210,27 +244,26 @@ class Matcher:
             found = self._fts(f'"{phrase}"')
         return self._or_commune(found, phrase)
 
-    def _in_place(self, phrase: str) -> ColumnElement[bool]:
-        return self._or_commune(self._in("search_place", phrase), phrase)
-
-    def _or_commune(self, found: ColumnElement[bool], phrase: str) -> ColumnElement[bool]:
+    def _or_commune(
+        self, found: ColumnElement[bool], phrase: str, source: Source = REPORTS
+    ) -> ColumnElement[bool]:
         areas = self._communes[phrase]
-        return or_(found, Report.area.in_(areas)) if areas else found
+        return or_(found, source.area.in_(areas)) if areas else found
 
-    def _in(self, name: str, phrase: str) -> ColumnElement[bool]:
+    def _in(self, name: str, phrase: str, source: Source = REPORTS) -> ColumnElement[bool]:
         if self.postgres:
-            return self._vector(_tsquery(phrase, index.WEIGHTS[name]))
-        return self._fts(f'{name} : "{phrase}"')
+            return self._vector(_tsquery(phrase, index.WEIGHTS[name]), source)
+        return self._fts(f'{name} : "{phrase}"', source)
 
     @staticmethod
-    def _vector(query: str) -> ColumnElement[bool]:
-        return _PG_VECTOR.op("@@")(func.to_tsquery(_PG_CONFIG, query))
+    def _vector(query: str, source: Source = REPORTS) -> ColumnElement[bool]:
+        return source.vector.op("@@")(func.to_tsquery(_PG_CONFIG, query))
 
     @staticmethod
-    def _fts(expression: str) -> ColumnElement[bool]:
+    def _fts(expression: str, source: Source = REPORTS) -> ColumnElement[bool]:
         # A phrase holds letters and digits only (words() keeps nothing else): safe in quotes.
         matched = select(_FTS.c.rowid).where(_FTS.c[index.FTS_TABLE].op("MATCH")(expression))
-        return Report.id.in_(matched)
+        return source.id.in_(matched)
 
 
 def matcher(session: Any, text: str | None, areas: Mapping[str, Any]) -> Matcher:
