@@ -294,10 +294,10 @@ def published_page(
                 count_cap=keyset.COUNT_CAP if while_ranked else None,
             )  # fmt: skip
             rows, total = result.rows, result.total if while_ranked else total
-            last = Listing((), total, size).pages
-            if number is None or not while_ranked or number <= last:
+            pages = Listing((), total, size).pages
+            if number is None or not while_ranked or number <= pages:
                 break
-            number, offset = last, (last - 1) * size  # past the last page: show the last
+            number, offset = pages, (pages - 1) * size  # past the last page: show the last
     shown = rows[:size]
     following = None
     if len(rows) > size:
