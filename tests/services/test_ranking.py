@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from engine.services import keyset, public, queues, ranking
@@ -202,3 +202,25 @@ def test_low_sets_are_the_largest_sets_at_or_below_the_floor(
     weights: list[int], floor: int, expected: list[set[int]]
 ) -> None:
     assert sorted(map(sorted, low_sets(weights, floor))) == sorted(map(sorted, expected))
+
+
+def test_older_reports_above_the_window_are_found_through_the_column_indexes(
+    life: Lifecycle,
+) -> None:
+    """On PostgreSQL, "above a report found in its content and answer" asks for the phrase in
+    the place too: the place's own index (0012) answers it, not a read of every match."""
+    with life.uow.read() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("the column indexes are PostgreSQL's")
+        found = matcher(session, "ổ gà", life.snapshot.areas)
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        plans = {f: _plan(session, [found.condition(), found.above(f)]) for f in (4, 5, 6)}
+    assert "ix_reports_search_place" in plans[6]  # above 6 (content and answer): and the place
+    assert "ix_reports_search_result" in plans[5]  # above 5: content and answer
+    assert "ix_reports_search_result" in plans[4] and "ix_reports_search_place" in plans[4]
+
+
+def _plan(session: Session, where: list) -> str:
+    compiled = select(Report.id).where(*where).compile(session.get_bind())
+    found = session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+    return "\n".join(row[0] for row in found)
