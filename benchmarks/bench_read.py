@@ -364,7 +364,20 @@ def counts_of(engine: Engine) -> dict[str, int]:
         }
 
 
-def run_size(server: str, size: int, repeat: int, reuse: bool, keep: bool) -> tuple[SizeRun, str]:
+def selected(found: Sequence[Probe], only: Sequence[str]) -> list[Probe]:
+    """The probes whose names hold one of ``only`` (case-insensitive); all when it is empty."""
+    if not only:
+        return list(found)
+    wanted = [name.casefold() for name in only]
+    chosen = [p for p in found if any(name in p.name.casefold() for name in wanted)]
+    if not chosen:
+        raise SystemExit(f"no probe is named like {', '.join(only)}")
+    return chosen
+
+
+def run_size(
+    server: str, size: int, repeat: int, reuse: bool, keep: bool, only: Sequence[str] = ()
+) -> tuple[SizeRun, str]:
     print(f"seeding {size:,} reports …", file=sys.stderr)
     seeded = prepare(server, size, reuse)
     url = database_url(server, size)
@@ -374,7 +387,7 @@ def run_size(server: str, size: int, repeat: int, reuse: bool, keep: bool) -> tu
     code, last_page = sample_code(engine)
     load_before = os.getloadavg()[0]
     measures = []
-    for probe in probes(code, last_page):
+    for probe in selected(probes(code, last_page), only):
         print(f"  {probe.name} …", file=sys.stderr)
         measures.append(measure(app, browsers, probe, repeat))
     plans = explain(engine, measures)
@@ -478,19 +491,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="keep a database seeded to size")
     parser.add_argument("--keep", action="store_true", help="do not drop the databases after")
     parser.add_argument("--prefix", default=PREFIX[0], help="the databases' names: PREFIX_<N>")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated parts of probe names (e.g. 'search'): measure those only and "
+        "print their table and plans instead of writing RESULTS.md and explain_read_<N>.txt",
+    )
     args = parser.parse_args(argv)
+    only = [name.strip() for name in args.only.split(",") if name.strip()]
     PREFIX[0] = args.prefix
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     runs = []
     for size in sizes:
-        run, plan = run_size(args.server, size, args.repeat, args.reuse, args.keep)
+        run, plan = run_size(args.server, size, args.repeat, args.reuse, args.keep, only)
         runs.append(run)
+        if only:  # a part of the pages: the recorded section stays whole
+            print(f"{section([run], args.repeat)}\n{plan}")
+            continue
         (HERE / f"explain_read_{size}.txt").write_text(
             f"EXPLAIN (ANALYZE, BUFFERS) — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n{plan}\n",
             encoding="utf-8",
         )
         write_section(section(runs, args.repeat))  # after each size: a long run keeps its part
-    print(f"wrote {HERE / 'RESULTS.md'} and explain_read_<N>.txt", file=sys.stderr)
+    if not only:
+        print(f"wrote {HERE / 'RESULTS.md'} and explain_read_<N>.txt", file=sys.stderr)
     return 0
 
 

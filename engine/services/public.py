@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from engine.config.snapshot import Snapshot
 from engine.sector_fields import Detail, details
-from engine.services import keyset, search
+from engine.services import keyset, ranking, search
 from engine.services.errors import Forbidden, NotFound
 from engine.store.models import Attachment, Clock, Event, Reply, Report, Reporter
 from engine.workflow import ACTIONS, RATINGS, STATE_LABELS_VI, State
@@ -76,14 +76,27 @@ class PublicReport:
 
 @dataclass(frozen=True)
 class Page:
+    """One page of the published list by number (the public API's).
+
+    ``cap`` is set when the list is searched: ``total`` is then counted no further than
+    ``cap + 1``, and only the pages of the first ``cap`` results can be asked (as the staff's
+    search, :class:`engine.services.queues.Page`). Unsearched, the count is exact.
+    """
+
     items: tuple[PublicReport, ...]
     total: int
     page: int
     size: int
+    cap: int | None = None
+
+    @property
+    def capped(self) -> bool:
+        return self.cap is not None and self.total > self.cap
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.size))
+        counted = min(self.total, self.cap) if self.cap is not None else self.total
+        return max(1, math.ceil(counted / self.size))
 
 
 @dataclass(frozen=True)
@@ -120,12 +133,18 @@ def _public_columns() -> tuple[Any, ...]:
     )
 
 
-def _where(filters: Filters, zone: tzinfo, found: search.Matcher | None = None) -> list[Any]:
+def _published() -> list[Any]:
     # Written as the partial index ix_reports_published says it (the state as a literal, not a
     # parameter), so that the planner may read the list from that index.
-    clauses: list[Any] = [
+    return [
         Report.state == literal_column(f"'{State.PUBLISHED.value}'"),
         Report.confidential.is_(False),
+    ]
+
+
+def _where(filters: Filters, zone: tzinfo, found: search.Matcher | None = None) -> list[Any]:
+    clauses: list[Any] = [
+        *_published(),
         # A published report never touches state secrets (the visibility rules restrict it,
         # Đ10.3); said again here so that no public list depends on that alone.
         Report.state_secret.is_(False),
@@ -155,25 +174,36 @@ def _matcher(session: Session, snapshot: Snapshot, filters: Filters) -> search.M
 def published_reports(
     session: Session, snapshot: Snapshot, filters: Filters, page: int = 1, size: int = 20
 ) -> Page:
-    """Published results, newest first (the most relevant first when searched), one page at a
-    time by number."""
-    zone = _zone(snapshot)
+    """Published results, newest first (the most relevant first when searched, ranked by
+    :func:`ranking.ranked` and counted up to :data:`keyset.COUNT_CAP`), one page at a time by
+    number."""
     found = _matcher(session, snapshot, filters)
-    where = and_(*_where(filters, zone, found))
-    total = session.scalar(select(func.count()).select_from(Report).where(where)) or 0
-    page = max(1, min(page, max(1, math.ceil(total / size))))
-    order = [Report.published_at.desc(), Report.id.desc()]
-    if found is not None:
-        order.insert(0, found.relevance().desc())
-    rows = session.execute(
-        select(*_public_columns())
-        .where(where)
-        .order_by(*order)
-        .limit(size)
-        .offset((page - 1) * size)
-    ).all()
+    where = _where(filters, _zone(snapshot), found)
+    if found is None:
+        total = session.scalar(select(func.count()).select_from(Report).where(*where)) or 0
+        page = max(1, min(page, Page((), total, page, size).pages))
+        order = (Report.published_at.desc(), Report.id.desc())
+        query = select(*_public_columns()).where(*where).order_by(*order)
+        rows: list[Any] = list(session.execute(query.limit(size).offset((page - 1) * size)))
+        return Page(_publics(session, snapshot, rows), total, page, size)
+    cap = keyset.COUNT_CAP
+    page = max(1, min(page, math.ceil(cap / size)))
+    while True:
+        result = ranking.ranked(
+            session, _public_columns(), where, found, Report.published_at,
+            offset=(page - 1) * size, limit=size, scope=_published(), count_cap=cap,
+        )  # fmt: skip
+        total = result.total or 0
+        last = Page((), total, page, size, cap).pages
+        if page <= last:
+            break
+        page = last  # a page past the last one asked for: show the last
+    return Page(_publics(session, snapshot, result.rows), total, page, size, cap)
+
+
+def _publics(session: Session, snapshot: Snapshot, rows: list[Any]) -> tuple[PublicReport, ...]:
     photos = _photos(session, [row.id for row in rows])
-    return Page(tuple(_public(row, snapshot, photos) for row in rows), total, page, size)
+    return tuple(_public(row, snapshot, photos) for row in rows)
 
 
 @dataclass(frozen=True)
@@ -229,37 +259,52 @@ def published_page(
 ) -> Listing:
     """Published results, newest first: the page after position ``after``, or page ``page``.
 
-    Searched (``filters.text``), the most relevant first: the position then carries the
-    relevance too (:mod:`engine.services.search` computes it alike on both databases).
+    Searched (``filters.text``), the most relevant first (:func:`ranking.ranked`): the position
+    then carries the relevance too (:mod:`engine.services.search` computes it alike on both
+    databases).
     A page by number is clamped to the pages of the first :data:`keyset.COUNT_CAP` results, so
     its ``OFFSET`` never passes that many rows of the index; deeper pages go by position.
     A position not written here raises :class:`keyset.BadCursor`.
     """
     found = _matcher(session, snapshot, filters)
     where = _where(filters, _zone(snapshot), found)
-    rank = found.relevance() if found is not None else None
-    keys: tuple[Any, ...] = _ORDER if rank is None else (rank, *_ORDER)
-    shown_rank = () if rank is None else (rank.label("relevance"),)
-    total = keyset.capped_count(session, select(Report.id).where(*where)) if count else None
-    query = (
-        select(*_public_columns(), *shown_rank).where(*where).order_by(*(k.desc() for k in keys))
-    )
+    keys: tuple[Any, ...] = _ORDER if found is None else (found.relevance(), *_ORDER)
+    # A search asked by number is counted while it is ranked (ranking.ranked).
+    while_ranked = count and found is not None and not after
+    counting = count and not while_ranked
+    total = keyset.capped_count(session, select(Report.id).where(*where)) if counting else None
     number: int | None = None
+    offset = 0
     if after:
         cursor = keyset.Cursor.parse(after, len(keys))
-        query = query.where(*keyset.after(keys, cursor, descending=True))
+        where += keyset.after(keys, cursor, descending=True)
     else:
-        counted = min(total, keyset.COUNT_CAP) if total is not None else size
-        number = max(1, min(page, max(1, math.ceil(counted / size))))
-        query = query.offset((number - 1) * size)
-    rows = session.execute(query.limit(size + 1)).all()
+        counted = keyset.COUNT_CAP if while_ranked else size if total is None else total
+        number = max(1, min(page, max(1, math.ceil(min(counted, keyset.COUNT_CAP) / size))))
+        offset = (number - 1) * size
+    rows: list[Any]
+    if found is None:
+        query = select(*_public_columns()).where(*where).order_by(*(k.desc() for k in keys))
+        rows = list(session.execute(query.offset(offset).limit(size + 1)))
+    else:
+        while True:
+            result = ranking.ranked(
+                session, _public_columns(), where, found, Report.published_at,
+                offset=offset, limit=size + 1, scope=_published(),
+                count_cap=keyset.COUNT_CAP if while_ranked else None,
+            )  # fmt: skip
+            rows, total = result.rows, result.total if while_ranked else total
+            pages = Listing((), total, size).pages
+            if number is None or not while_ranked or number <= pages:
+                break
+            number, offset = pages, (pages - 1) * size  # past the last page: show the last
     shown = rows[:size]
     following = None
     if len(rows) > size:
         last = shown[-1]
         position = (last.published_at, last.id)
         if found is not None:
-            position = (last.relevance, *position)
+            position = (last._mapping[ranking.RANK], *position)
         following = keyset.Cursor(position).token()
     photos = _photos(session, [row.id for row in shown])
     items = tuple(_public(row, snapshot, photos) for row in shown)

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from engine.config.regulation import STEP_NAMES_VI
 from engine.config.snapshot import Snapshot
-from engine.services import disclosure, effects, keyset
+from engine.services import disclosure, effects, keyset, ranking
 from engine.services import feedback as followed
 from engine.services.errors import Forbidden, NotFound
 from engine.services.search import Matcher, matcher
@@ -775,14 +775,32 @@ def my_queues(
 
 @dataclass(frozen=True)
 class Page:
+    """One page of a search by number.
+
+    ``cap`` is set when the search has a text: its ``total`` is then counted no further than
+    ``cap + 1`` (:func:`keyset.capped_count`), read as "hơn 1 000" (:attr:`count_text`), and
+    only the pages of its first ``cap`` matches can be asked; a narrower text or a filter finds
+    the rest. A list without a text is counted exactly and paged through to its end.
+    """
+
     rows: tuple[Row, ...]
     total: int
     page: int
     size: int
+    cap: int | None = None
+
+    @property
+    def capped(self) -> bool:
+        return self.cap is not None and self.total > self.cap
+
+    @property
+    def count_text(self) -> str:
+        return keyset.count_text(self.total, self.cap) if self.cap is not None else str(self.total)
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.size))
+        counted = min(self.total, self.cap) if self.cap is not None else self.total
+        return max(1, math.ceil(counted / self.size))
 
 
 def search(
@@ -797,20 +815,32 @@ def search(
     """Every report ``actor`` sees that matches ``filters``, one page at a time: the most
     relevant first when there is a text to find (:mod:`engine.services.search`), then the newest.
 
-    Asked by page number, as the desk's and the staff API's search pages are; the rank is one
-    integer column, so the sort reads only the matching rows.
+    Asked by page number, as the desk's and the staff API's search pages are. A text search is
+    ranked by :func:`ranking.ranked` (the newest matches, then only the older ones that rank
+    higher) and counted up to :data:`keyset.COUNT_CAP` (see :class:`Page`).
     """
     found = _matcher(session, life, filters)
-    where = and_(visible(life.snapshot, actor), *_filtered(filters, now, found))
-    total = session.scalar(select(func.count()).select_from(Report).where(where)) or 0
-    page = max(1, min(page, max(1, math.ceil(total / size))))
-    order = [Report.submitted_at.desc(), Report.id.desc()]
-    if found is not None:
-        order.insert(0, found.relevance().desc())
-    query = (
-        select(*_ROW_COLUMNS).where(where).order_by(*order).limit(size).offset((page - 1) * size)
-    )
-    return Page(tuple(_rows(session, life, query, now)), total, page, size)
+    where = [visible(life.snapshot, actor), *_filtered(filters, now, found)]
+    if found is None:
+        total = session.scalar(select(func.count()).select_from(Report).where(*where)) or 0
+        page = max(1, min(page, Page((), total, page, size).pages))
+        order = (Report.submitted_at.desc(), Report.id.desc())
+        query = select(*_ROW_COLUMNS).where(*where).order_by(*order)
+        records = session.execute(query.limit(size).offset((page - 1) * size)).all()
+        return Page(tuple(_build_rows(session, life, records, now)), total, page, size)
+    cap = keyset.COUNT_CAP
+    page = max(1, min(page, math.ceil(cap / size)))
+    while True:
+        result = ranking.ranked(
+            session, _ROW_COLUMNS, where, found, Report.submitted_at,
+            offset=(page - 1) * size, limit=size, count_cap=cap,
+        )  # fmt: skip
+        total = result.total or 0
+        last = Page((), total, page, size, cap).pages
+        if page <= last:
+            break
+        page = last  # a page past the last one asked for (an edited address): show the last
+    return Page(tuple(_build_rows(session, life, result.rows, now)), total, page, size, cap)
 
 
 # -- one report ------------------------------------------------------------------------------------

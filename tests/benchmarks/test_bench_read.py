@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -81,3 +83,12 @@ def test_make_bench_keeps_the_read_path_section(tmp_path: Path) -> None:
     kept = run._kept_sections(path)
     assert "## Read path at scale" in kept and "old 1 M table" in kept
     assert "calendar table" not in kept and "rules table" not in kept
+
+
+def test_only_picks_the_probes_named_and_refuses_a_name_that_matches_none() -> None:
+    probes = bench_read.probes("PA-2026-000001", 3)
+    chosen = bench_read.selected(probes, ["desk search", "PUBLIC SEARCH /ket"])
+    assert [p.name for p in chosen] == ["Desk search 'ổ gà'", "Public search /ket-qua?q=ổ gà"]
+    assert bench_read.selected(probes, []) == probes
+    with pytest.raises(SystemExit, match="no such page"):
+        bench_read.selected(probes, ["no such page"])

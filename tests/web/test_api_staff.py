@@ -15,6 +15,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from engine.services import keyset
 from engine.services.lifecycle import Lifecycle
 from engine.store.models import Event, Report
 from engine.workflow import STATE_LABELS_VI, State
@@ -520,3 +521,21 @@ def test_assign_takes_an_officer_account_of_the_leaders_agency_only(
     assert done.status_code == 200, done.get_json()
     seen = opened(client, leader, code, openapi)
     assert (seen["officer"], seen["officer_account"]) == ("Phạm Minh Đức", "canbo.sxd")
+
+
+def test_a_search_counted_past_its_cap_says_so(
+    client: FlaskClient,
+    life: Lifecycle,
+    tokens: dict[str, str],
+    openapi: OpenApi,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A text search counts no further than its cap: ``total`` is the cap and ``total_capped``
+    says that more match; a list without a text is counted exactly."""
+    for n in range(3):
+        submit(life, content=f"Ổ gà lớn trước số {n + 1} đường Lê Lợi, xe máy dễ té ngã.")
+    monkeypatch.setattr(keyset, "COUNT_CAP", 2)
+    searched = listed(client, tokens["ioc"], openapi, q="ổ gà", size=1)
+    assert (searched["total"], searched["total_capped"], searched["pages"]) == (2, True, 2)
+    plain = listed(client, tokens["ioc"], openapi, size=1)
+    assert plain["total_capped"] is False and plain["total"] == plain["pages"] >= 3

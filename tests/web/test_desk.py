@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import audit
+from engine.services import keyset
 from engine.services.lifecycle import Actor
 from engine.store.models import Attachment, Clock, Event, Extension, Report
 from engine.workflow import Role, State
@@ -330,6 +331,24 @@ def test_filters_and_search(desk: Desk) -> None:
     assert road in codes_in(late)
     filtered = queue_codes(page_of(desk, "lanhdao.sxd", f"/ban-xu-ly?q={road}&qua-han=1"))
     assert filtered["cho-xac-minh"] == [road]
+
+
+def test_a_search_past_the_count_cap_says_more_than(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(3):
+        submit(desk.life)  # a pothole, "ổ gà" in its content
+    monkeypatch.setattr(keyset, "COUNT_CAP", 2)
+    html = page_of(desk, "ioc", "/ban-xu-ly/tim-kiem?q=ổ+gà")
+    [count] = tags(html, "p", id="search-count")
+    assert count["data-capped"] == "1"
+    assert "hơn 2 phản ánh" in text_of(html)
+    assert "Các trang chỉ gồm 2 phản ánh khớp nhất" in text_of(html)
+    assert "· trang" not in text_of(html)  # one page: the pages of the first two matches
+    plain = page_of(desk, "ioc", "/ban-xu-ly/tim-kiem")
+    [exact] = tags(plain, "p", id="search-count")
+    assert not tags(plain, id="search-capped") and "data-capped" not in exact
+    assert int(exact["data-total"]) >= 5  # counted to the end
 
 
 # -- the forms -------------------------------------------------------------------------------------

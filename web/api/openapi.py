@@ -13,6 +13,7 @@ from flask import Response, jsonify
 
 from engine import sector_fields
 from engine.config.snapshot import Sector, SectorField, Snapshot
+from engine.services.keyset import COUNT_CAP
 from engine.sla.clocks import Standing
 from engine.store import MAX_ID
 from engine.workflow import RATINGS, STATE_LABELS_VI, Role, State
@@ -592,6 +593,22 @@ def _extra_schemas(snap: Snapshot) -> dict[str, Any]:
     }
 
 
+def _counted() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``total`` of a page, and ``total_capped``, which says that a search found more."""
+    cap = f"{COUNT_CAP:,}".replace(",", " ")
+    total = {
+        "type": "integer",
+        "minimum": 0,
+        "description": f"Số phản ánh khớp; khi tìm theo từ khóa (q) chỉ đếm đến {cap}",
+    }
+    total_capped = {
+        "type": "boolean",
+        "description": f"true: tìm theo từ khóa thấy hơn {cap} phản ánh; total là {cap} và "
+        f"các trang chỉ gồm {cap} phản ánh khớp nhất",
+    }
+    return total, total_capped
+
+
 def _schemas(snap: Snapshot) -> dict[str, Any]:
     limits = inputs.TEXT_LIMITS
     content_max = snap.portal.content_max_chars
@@ -669,6 +686,7 @@ def _schemas(snap: Snapshot) -> dict[str, Any]:
     nullable_instant = {"type": ["string", "null"], "format": "date-time"}
     rating = {"type": ["string", "null"], "enum": [*RATINGS, None]}
     status = {"type": "string", "enum": [str(s) for s in State]}
+    total, total_capped = _counted()
     return {
         "NewReport": {
             "type": "object",
@@ -765,10 +783,11 @@ def _schemas(snap: Snapshot) -> dict[str, Any]:
         "ReportPage": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["items", "total", "page", "size", "pages"],
+            "required": ["items", "total", "total_capped", "page", "size", "pages"],
             "properties": {
                 "items": {"type": "array", "items": _ref("schemas", "PublicReport")},
-                "total": {"type": "integer", "minimum": 0},
+                "total": total,
+                "total_capped": total_capped,
                 "page": {"type": "integer", "minimum": 1},
                 "size": {"type": "integer", "minimum": 1},
                 "pages": {"type": "integer", "minimum": 1},
@@ -900,6 +919,7 @@ def _staff_schemas(snap: Snapshot) -> dict[str, Any]:
     nullable_state = {"type": ["string", "null"], "enum": [*(str(s) for s in State), None]}
     standing = {"type": "string", "enum": [s.value for s in Standing]}
     limits = staff.TEXT_LIMITS
+    total, total_capped = _counted()
     action_properties: dict[str, Any] = {
         "version": {
             "type": "integer",
@@ -1081,11 +1101,12 @@ def _staff_schemas(snap: Snapshot) -> dict[str, Any]:
         "StaffReportPage": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["view", "items", "total", "page", "size", "pages"],
+            "required": ["view", "items", "total", "total_capped", "page", "size", "pages"],
             "properties": {
                 "view": {"const": "staff"},
                 "items": {"type": "array", "items": _ref("schemas", "StaffReportRow")},
-                "total": {"type": "integer", "minimum": 0},
+                "total": total,
+                "total_capped": total_capped,
                 "page": {"type": "integer", "minimum": 1},
                 "size": {"type": "integer", "minimum": 1},
                 "pages": {"type": "integer", "minimum": 1},

@@ -124,7 +124,8 @@ def report_list() -> Response:
             {
                 "view": "staff",
                 "items": [_row(row, life.zone) for row in found.rows],
-                "total": found.total,
+                "total": min(found.total, found.cap) if found.capped else found.total,
+                "total_capped": found.capped,
                 "page": found.page,
                 "size": found.size,
                 "pages": found.pages,

@@ -59,7 +59,8 @@ def detail(found: Detail) -> dict[str, Any]:
 def page(found: Page, zone: tzinfo) -> dict[str, Any]:
     return {
         "items": [public_report(r, zone) for r in found.items],
-        "total": found.total,
+        "total": min(found.total, found.cap) if found.cap is not None else found.total,
+        "total_capped": found.capped,
         "page": found.page,
         "size": found.size,
         "pages": found.pages,
