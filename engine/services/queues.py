@@ -659,7 +659,8 @@ def _order_keys(queue: Queue) -> list[ColumnElement[Any]]:
     """The queue's order in SQL, ascending and unique (the report's id breaks ties).
 
     Answered reports have no counting clock: the replies queue is in order of submission alone,
-    which an index serves without computing a deadline for each answered report.
+    which its partial index (``ix_reports_feedback_to_follow``) serves without computing a
+    deadline for each answered report.
     """
     if queue.kind == "replies":
         return [Report.submitted_at, Report.id]
@@ -713,7 +714,7 @@ def _membership(
     if queue.kind == "disputes":
         return [Report.state.in_(sorted(queue.states)), _disputed()]
     if queue.kind == "replies":
-        return [Report.state.in_(sorted(queue.states)), followed.to_follow()]
+        return [Report.state.in_(sorted(queue.states)), followed.queued()]
     if queue.kind == "late":
         return [_overdue(now)]
     if queue.kind == "warning":
