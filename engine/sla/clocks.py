@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from engine.calendar import WorkingCalendar
 from engine.store.models import Clock
@@ -42,6 +43,28 @@ class ClockStatus:
         return self.budget_minutes - self.used_minutes
 
 
+class Measured(Protocol):
+    """What :func:`status` reads of a clock: a :class:`Clock`, or a row of these columns (the
+    deadline job reads columns, not objects, for the thousands of clocks of one pass)."""
+
+    @property
+    def used_minutes(self) -> int: ...
+    @property
+    def budget_minutes(self) -> int: ...
+    @property
+    def running_since(self) -> datetime | None: ...
+    @property
+    def paused_at(self) -> datetime | None: ...
+    @property
+    def stopped_at(self) -> datetime | None: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def late(self) -> bool | None: ...
+    @property
+    def late_after_extension(self) -> bool | None: ...
+
+
 def start(step: str, minutes: int, at: datetime, calendar: WorkingCalendar) -> Clock:
     due = calendar.add(at, minutes)
     return Clock(
@@ -59,7 +82,7 @@ def start(step: str, minutes: int, at: datetime, calendar: WorkingCalendar) -> C
     )
 
 
-def used(clock: Clock, at: datetime, calendar: WorkingCalendar) -> int:
+def used(clock: Measured, at: datetime, calendar: WorkingCalendar) -> int:
     """Working minutes the step has used up to ``at``."""
     if clock.running_since is None or clock.stopped_at is not None:
         return clock.used_minutes
@@ -113,7 +136,9 @@ def stop(clock: Clock, at: datetime, calendar: WorkingCalendar) -> None:
     clock.stopped_at = at
 
 
-def status(clock: Clock, now: datetime, calendar: WorkingCalendar, warning: float) -> ClockStatus:
+def status(
+    clock: Measured, now: datetime, calendar: WorkingCalendar, warning: float
+) -> ClockStatus:
     """Where the clock stands at ``now``: late, warning (``warning`` share used), on time, paused."""
     spent = used(clock, now, calendar)
     stopped = clock.stopped_at is not None

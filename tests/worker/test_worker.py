@@ -24,6 +24,7 @@ from engine.egress import WEBHOOK_ALLOW_ENV
 from engine.services.lifecycle import Lifecycle
 from engine.services.recovery import recover
 from engine.store import OutboxMessage, UnitOfWork, User
+from engine.store.models import Report
 from engine.worker import NOTICE_KINDS, Worker, notices, outbox
 from engine.worker.runner import DEFAULT_LEASE
 from engine.worker.senders import message_id
@@ -793,6 +794,43 @@ def test_queueing_a_key_twice_keeps_one_row(life: Lifecycle, now: Clockwork) -> 
         )
     assert (first, second) == (True, False)
     assert [r.dedup_key for r in outbox_rows(life.uow)] == ["digest:SXD:x"]
+
+
+def test_a_pass_of_many_notices_queues_each_key_once_and_keeps_every_payload(
+    life: Lifecycle, now: Clockwork
+) -> None:
+    """One deadline pass may queue thousands of notices at once: each key is added once, whether
+    it was there before or comes twice in the batch, and each payload reads back as written."""
+    report_in(life, State.RECEIVED)
+    with life.uow.read() as session:
+        report_id = session.scalars(select(Report.id)).one()
+    with life.uow.begin() as session:
+        assert outbox.queue(session, kind="clock.late", dedup_key="k:7", payload={}, at=now())
+    messages = [
+        outbox.Message(
+            "clock.late",
+            f"k:{n}",
+            {"clock_id": n, "step": "verify", "agency": "SXD", "ghi_chú": f"Phản ánh {n}"},
+            report_id if n % 2 else None,
+        )
+        for n in range(1200)
+    ]
+    with life.uow.begin() as session:
+        added = outbox.queue_many(session, [*messages, messages[3]], at=now())
+        assert outbox.queue_many(session, [], at=now()) == 0
+    assert added == 1199  # k:7 was there; k:3 comes twice
+    rows = {r.dedup_key: r for r in outbox_rows(life.uow) if r.dedup_key.startswith("k:")}
+    assert len(rows) == 1200 and rows["k:7"].payload == {}
+    for message in messages:
+        if message.dedup_key == "k:7":
+            continue
+        row = rows[message.dedup_key]
+        assert (row.kind, row.payload, row.report_id) == (
+            message.kind,
+            message.payload,
+            message.report_id,
+        )
+        assert row.created_at == now() and row.attempts == 0 and row.sent_at is None
 
 
 # -- a backlog of one kind never starves another ---------------------------------------------------
