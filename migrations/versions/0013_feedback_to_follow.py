@@ -36,23 +36,24 @@ TO_FOLLOW = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("reports", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("feedback_to_follow", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # Plain ALTER TABLE, not a batch: on SQLite a batch may copy the table, which would drop the
+    # triggers that keep the text search index (0009).
+    op.add_column(
+        "reports",
+        sa.Column("feedback_to_follow", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     reports = sa.table("reports", sa.column("feedback_to_follow", sa.Boolean()))
     op.execute(reports.update().where(sa.text(TO_FOLLOW)).values(feedback_to_follow=True))
-    with op.batch_alter_table("reports", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_reports_feedback_to_follow",
-            ["submitted_at", "id"],
-            unique=False,
-            postgresql_where=sa.text("feedback_to_follow IS true"),
-            sqlite_where=sa.text("feedback_to_follow IS 1"),
-        )
+    op.create_index(
+        "ix_reports_feedback_to_follow",
+        "reports",
+        ["submitted_at", "id"],
+        unique=False,
+        postgresql_where=sa.text("feedback_to_follow IS true"),
+        sqlite_where=sa.text("feedback_to_follow IS 1"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reports", schema=None) as batch_op:
-        batch_op.drop_index("ix_reports_feedback_to_follow")
-        batch_op.drop_column("feedback_to_follow")
+    op.drop_index("ix_reports_feedback_to_follow", table_name="reports")
+    op.drop_column("reports", "feedback_to_follow")
