@@ -7,6 +7,7 @@ the pause. Whether the step was late is decided once, when the clock stops, and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -141,23 +142,31 @@ def status(
 ) -> ClockStatus:
     """Where the clock stands at ``now``: late, warning (``warning`` share used), on time, paused."""
     spent = used(clock, now, calendar)
-    stopped = clock.stopped_at is not None
-    if stopped:
+    standing = _standing(clock, now, warning, lambda: spent)
+    return ClockStatus(
+        standing, spent, clock.budget_minutes, clock.due_at, clock.stopped_at is not None
+    )
+
+
+def standing(clock: Measured, now: datetime, calendar: WorkingCalendar, warning: float) -> Standing:
+    """``status(…).standing``, measuring the working time used only when the standing depends on
+    it: a running clock past its due time is late without a walk over the calendar (the deadline
+    job asks this of thousands of clocks a pass)."""
+    return _standing(clock, now, warning, lambda: used(clock, now, calendar))
+
+
+def _standing(clock: Measured, now: datetime, warning: float, spent: Callable[[], int]) -> Standing:
+    if clock.stopped_at is not None:
         if clock.late_after_extension:
-            standing = Standing.LATE
-        elif clock.late:
-            standing = Standing.WITHIN_EXTENSION
-        else:
-            standing = Standing.ON_TIME
-    elif clock.paused_at is not None:
-        standing = Standing.PAUSED
-    elif now > clock.due_at:
-        standing = Standing.LATE
-    elif spent >= warning * clock.budget_minutes:
-        standing = Standing.WARNING
-    else:
-        standing = Standing.ON_TIME
-    return ClockStatus(standing, spent, clock.budget_minutes, clock.due_at, stopped)
+            return Standing.LATE
+        return Standing.WITHIN_EXTENSION if clock.late else Standing.ON_TIME
+    if clock.paused_at is not None:
+        return Standing.PAUSED
+    if now > clock.due_at:
+        return Standing.LATE
+    if spent() >= warning * clock.budget_minutes:
+        return Standing.WARNING
+    return Standing.ON_TIME
 
 
 def _require_running(clock: Clock, verb: str) -> None:

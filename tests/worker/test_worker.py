@@ -505,6 +505,34 @@ def test_the_deadline_job_queues_what_measuring_every_running_clock_would(
     assert passes > 500 and kinds.count("clock.warning") >= 3 and kinds.count("clock.late") >= 3
 
 
+def test_a_pass_queues_a_batch_of_notices_the_most_urgent_first_and_the_next_the_rest(
+    life: Lifecycle, now: Clockwork
+) -> None:
+    """A pass is bounded (``limit`` notices): the late ones first, then the warnings; the next
+    passes queue what it left, each notice once, until nothing is left."""
+    from engine.store import Clock
+    from engine.worker import jobs
+
+    report_in(life, State.RECEIVED)  # intake and forward: 2 working hours from 08:00
+    report_in(life, State.RECEIVED)
+    now.set("2026-04-22T09:00+07:00")
+    report_in(life, State.RECEIVED)  # due at 11:00
+    now.set("2026-04-22T10:35+07:00")  # the first two late, the third at 95 of 120 minutes
+    with life.uow.read() as session:
+        clock_ids = sorted(session.scalars(select(Clock.id)))
+    late = {f"clock.late:{i}" for i in clock_ids[:4]}
+    warnings = {f"clock.warning:{i}" for i in clock_ids[4:]}
+    passes = []
+    for _ in range(4):
+        with life.uow.begin() as session:
+            queued = jobs.queue_clock_notices(session, life.snapshot, life.calendar, now(), limit=3)
+        passes.append((queued, {key for _, key in clock_rows(life.uow)}))
+    assert [queued for queued, _ in passes] == [3, 3, 0, 0]
+    assert passes[0][1] < late  # three of the four late clocks
+    assert passes[1][1] == late | warnings
+    assert len(clock_rows(life.uow)) == len(late | warnings)  # nothing twice
+
+
 def test_a_clock_notice_whose_step_is_done_is_dropped(
     life: Lifecycle, make_worker: Callable[..., Worker], smtp: tuple[Inbox, int], now: Clockwork
 ) -> None:
