@@ -128,7 +128,7 @@ def queue_clock_notices(
     return outbox.queue_many(session, notices, at=now)
 
 
-#: What a notice needs of a clock and its report: the columns :func:`clocks.status` reads, the
+#: What a notice needs of a clock and its report: the columns :func:`clocks.standing` reads, the
 #: step, and the report's agency.
 _CANDIDATE_COLUMNS = (
     Clock.id,
@@ -202,10 +202,8 @@ def _without_jit(session: Session) -> Iterator[None]:
         return
     previous = session.scalar(text("SELECT current_setting('jit')"))
     session.execute(text("SELECT set_config('jit', 'off', true)"))
-    try:
-        yield
-    finally:
-        session.execute(text("SELECT set_config('jit', :previous, true)"), {"previous": previous})
+    yield  # a statement that fails aborts the transaction, and the local setting goes with it
+    session.execute(text("SELECT set_config('jit', :previous, true)"), {"previous": previous})
 
 
 def _noticed(kind: str) -> Any:
