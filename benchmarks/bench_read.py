@@ -148,7 +148,7 @@ def probes(sample: str, deep_page: int) -> list[Probe]:
               "SELECT count(*) FROM reports r WHERE state = 'published'"),
         Probe("Auditor's record /nhat-ky", "kiemtra", "/ban-xu-ly/nhat-ky",
               "SELECT count(*) FROM events"),
-        Probe("Worker deadline job (clock notices)", None, "job:deadlines",
+        Probe("Worker deadline job (one pass: at most 500 notices)", None, "job:deadlines",
               "SELECT count(*) FROM clocks WHERE stopped_at IS NULL AND paused_at IS NULL"),
     ]  # fmt: skip
 

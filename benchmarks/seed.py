@@ -48,15 +48,19 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
+from sqlalchemy import update  # noqa: E402
+from sqlalchemy.dialects import postgresql  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from engine import audit, demo, templates  # noqa: E402
 from engine.config.loader import DEFAULT_DIRECTORY, load  # noqa: E402
 from engine.config.regulation import RESULT_TEMPLATE  # noqa: E402
+from engine.services import feedback  # noqa: E402
 from engine.services.effects import NOTICES, VISIBILITY_STATES  # noqa: E402
 from engine.services.lifecycle import CODE_PREFIX, REPORTER_IN_RECORD, Actor, Lifecycle  # noqa: E402
 from engine.services.search import words  # noqa: E402
 from engine.sla import clocks  # noqa: E402
+from engine.store.models import Report  # noqa: E402
 from engine.workflow import ACTIONS, Role, State  # noqa: E402
 from engine.workflow import Clock as Step  # noqa: E402
 
@@ -977,14 +981,26 @@ def _restore_indexes(conn: psycopg.Connection[Any], indexes: Sequence[tuple[str,
     conn.commit()
 
 
+#: The replies queue's mark (``reports.feedback_to_follow``), set from its definition over the
+#: replies, ratings and follow-ups written, as the use cases' effects would have kept it.
+FEEDBACK_TO_FOLLOW = str(
+    update(Report)
+    .where(feedback.to_follow())
+    .values(feedback_to_follow=True)
+    .compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+)
+
+
 def _finish(conn: psycopg.Connection[Any]) -> None:
-    """Move each id sequence past the rows written; vacuum and analyse the tables.
+    """Mark the reports with feedback to follow; move each id sequence past the rows written;
+    vacuum and analyse the tables.
 
     ``VACUUM`` as well as ``ANALYZE``: rows just bulk-written are not yet marked all-visible, so an
     index-only scan would still visit the heap for each of them. A database that has lived for
     months has been vacuumed by autovacuum; the benchmark should read the same plans it would.
     """
     conn.autocommit = True
+    conn.execute(FEEDBACK_TO_FOLLOW)
     for table in TABLES:
         if "id" in TABLES[table]:
             conn.execute(

@@ -471,6 +471,7 @@ def reply(act: Act) -> Result:
     act.session.add(
         Reply(report=act.report, text=str(act.inputs["text"]).strip(), created_at=act.at)
     )
+    act.report.feedback_to_follow = True
     return _stay(act.report), {"text": str(act.inputs["text"]).strip()}
 
 
@@ -484,7 +485,9 @@ def rate(act: Act) -> Result:
             field="rating",
         )
     previous = act.report.rating
+    replies, _ = feedback.pending(act.session, [act.report.id]).get(act.report.id, (0, False))
     act.report.rating = value
+    act.report.feedback_to_follow = value == feedback.DISSATISFIED or replies > 0
     act.session.add(Rating(report=act.report, value=value, created_at=act.at))
     return _stay(act.report), {"rating": value, "previous": previous}
 
@@ -492,6 +495,7 @@ def rate(act: Act) -> Result:
 def reopen(act: Act) -> Result:
     act.report.published_text = None
     act.report.search_result = ""
+    act.report.feedback_to_follow = False  # a follow-up covers everything given until now
     return act.row.target, {"agency": act.report.agency}
 
 
@@ -508,6 +512,7 @@ def close_feedback(act: Act) -> Result:
             "đang chờ xử lý; chưa có gì được ghi.",
             f"Report {act.report.code} has no reply or dissatisfied rating to follow.",
         )
+    act.report.feedback_to_follow = False
     return _stay(act.report), {"replies": replies, "rating": act.report.rating if unhappy else None}
 
 

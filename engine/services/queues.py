@@ -324,10 +324,11 @@ def _build_rows(
 ) -> list[Row]:
     """Complete one page of rows: their clocks, returns, extensions and feedback.
 
-    ``records`` is a page (a queue's or a search's ``LIMIT``), so the ids looked up here are a
-    few dozen at most, never a whole queue.
+    ``records`` is a page (a queue's or a search's ``LIMIT``) or the first pages of the desk's
+    queues together, so the ids looked up here are at most a few hundred, never a whole queue.
+    A report in two of those queues is looked up once.
     """
-    ids = [r.id for r in records]
+    ids = list(dict.fromkeys(r.id for r in records))
     if not ids:
         return []
     running: dict[int, list[Clock]] = {}
@@ -354,7 +355,7 @@ def _build_rows(
             )
         )
     )
-    answered = [r.id for r in records if r.state in ANSWERED]
+    answered = list(dict.fromkeys(r.id for r in records if r.state in ANSWERED))
     feedback = followed.pending(session, answered)
     snap, calendar = life.snapshot, life.calendar
     warning = snap.sla.warning_threshold
@@ -659,7 +660,8 @@ def _order_keys(queue: Queue) -> list[ColumnElement[Any]]:
     """The queue's order in SQL, ascending and unique (the report's id breaks ties).
 
     Answered reports have no counting clock: the replies queue is in order of submission alone,
-    which an index serves without computing a deadline for each answered report.
+    which its partial index (``ix_reports_feedback_to_follow``) serves without computing a
+    deadline for each answered report.
     """
     if queue.kind == "replies":
         return [Report.submitted_at, Report.id]
@@ -713,7 +715,7 @@ def _membership(
     if queue.kind == "disputes":
         return [Report.state.in_(sorted(queue.states)), _disputed()]
     if queue.kind == "replies":
-        return [Report.state.in_(sorted(queue.states)), followed.to_follow()]
+        return [Report.state.in_(sorted(queue.states)), followed.queued()]
     if queue.kind == "late":
         return [_overdue(now)]
     if queue.kind == "warning":
@@ -736,6 +738,33 @@ def queue_rows(
 
     A position that this function did not write raises :class:`keyset.BadCursor`.
     """
+    page = _queue_page(session, life, actor, queue, now, filters, limit, after)
+    return page.view(tuple(_build_rows(session, life, page.records, now)))
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A queue's page as read, before its rows are completed (:func:`_build_rows`)."""
+
+    queue: Queue
+    records: Sequence[Any]
+    total: int
+    following: str | None
+
+    def view(self, rows: tuple[Row, ...]) -> QueueView:
+        return QueueView(self.queue, rows, self.total, self.following)
+
+
+def _queue_page(
+    session: Session,
+    life: Lifecycle,
+    actor: Actor,
+    queue: Queue,
+    now: datetime,
+    filters: Filters,
+    limit: int,
+    after: str | None,
+) -> _Page:
     found = _matcher(session, life, filters)
     where = [visible(life.snapshot, actor), *_filtered(filters, now, found)]
     where += _membership(session, life, actor, queue, now)
@@ -756,7 +785,7 @@ def queue_rows(
         following = keyset.Cursor(
             tuple(last._mapping[f"key_{i}"] for i in range(len(keys)))
         ).token()
-    return QueueView(queue, tuple(_build_rows(session, life, page, now)), total, following)
+    return _Page(queue, page, total, following)
 
 
 def my_queues(
@@ -767,7 +796,21 @@ def my_queues(
     filters: Filters = Filters(),
     limit: int = 20,
 ) -> list[QueueView]:
-    return [queue_rows(session, life, actor, q, now, filters, limit) for q in queues_of(actor.role)]
+    """The first page of each of the actor's queues (the desk's home).
+
+    The pages are read queue by queue, then completed together: one look-up of the clocks, the
+    returns, the extensions and the feedback for the rows of every queue, not one a queue.
+    """
+    pages = [
+        _queue_page(session, life, actor, q, now, filters, limit, None)
+        for q in queues_of(actor.role)
+    ]
+    rows = _build_rows(session, life, [r for page in pages for r in page.records], now)
+    views, start = [], 0
+    for page in pages:
+        views.append(page.view(tuple(rows[start : start + len(page.records)])))
+        start += len(page.records)
+    return views
 
 
 # -- search ----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -110,6 +111,14 @@ class Report(Base):
             postgresql_where=text("state = 'published' AND confidential IS false"),
             sqlite_where=text("state = 'published' AND confidential IS 0"),
         ),
+        # The IOC's replies queue (Đ11.3): the reports with feedback to follow, oldest first.
+        Index(
+            "ix_reports_feedback_to_follow",
+            "submitted_at",
+            "id",
+            postgresql_where=text("feedback_to_follow IS true"),
+            sqlite_where=text("feedback_to_follow IS 1"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,6 +156,10 @@ class Report(Base):
     approved_result: Mapped[str | None] = mapped_column(Text)
     published_text: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[str | None] = mapped_column(String(20))
+    #: A reply, or a latest rating "Không hài lòng", that the IOC has not followed up yet
+    #: (:func:`engine.services.feedback.to_follow`, kept by the effects of ``reply``, ``rate``,
+    #: ``reopen`` and ``close_feedback``): what puts the report in the replies queue.
+    feedback_to_follow: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_event_hash: Mapped[str | None] = mapped_column(String(64))
     #: The folded words searched (:mod:`engine.store.search` indexes them): the content, the
     #: address, and the published answer (empty until publication), so "o ga" finds "Ổ gà".

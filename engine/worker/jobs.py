@@ -7,6 +7,8 @@ At the warning threshold of ``sla.yaml`` a ``clock.warning`` notice is queued wi
 id>``. Each is queued once per clock, whatever the number of passes or workers (the insert does
 nothing when the key exists); a clock found late before its warning was sent gets only the late
 notice. A granted extension does not warn again for the new due time (same clock, same key).
+A pass queues at most :data:`NOTICE_BATCH` notices, the most urgent first (late before warning,
+then the earliest due): the rest are still found by the next pass, a few seconds later.
 
 **Daily digest.** On each working day of the calendar, from ``digest.hour`` (``notify.yaml``, local
 time), every agency that has an address (its ``email``, its leaders' ``users.email``) and at least
@@ -23,6 +25,8 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -67,21 +71,35 @@ def digest_key(owner: str, day: str) -> str:
 #: Working minutes added to a budget's warning window when choosing candidates in SQL: a margin
 #: for the minute rounding of the calendar and for a calendar edited since the due time was set.
 CANDIDATE_MARGIN = 60
+#: Notices one pass queues at most. A pass normally finds the few clocks that reached a notice
+#: since the last one; after a worker was down (or on its first run at a province's scale) there
+#: are thousands, and each costs its outbox row (~0.1 ms with its indexes and foreign key). The
+#: batch keeps that pass short; what it leaves is queued by the following passes.
+NOTICE_BATCH = 500
 
 
 def queue_clock_notices(
-    session: Session, snapshot: Snapshot, calendar: WorkingCalendar, now: datetime
+    session: Session,
+    snapshot: Snapshot,
+    calendar: WorkingCalendar,
+    now: datetime,
+    limit: int = NOTICE_BATCH,
 ) -> int:
-    """Queue ``clock.warning`` / ``clock.late`` for clocks that reached them; how many queued.
+    """Queue ``clock.warning`` / ``clock.late`` for clocks that reached them, at most ``limit``,
+    the most urgent first; how many queued.
 
     Only the clocks that may have reached one are read (:func:`_candidates`), not every running
     clock: at a province's scale those are hundreds of thousands, and a pass must stay short.
+    They are read as rows of the columns :func:`engine.sla.clocks.standing` needs, not as ORM
+    objects, and the notices go to the outbox in one statement (:func:`outbox.queue_many`).
+    Those left over the batch have no notice yet, so the next pass finds them again; none is
+    queued twice (the key).
     """
     threshold = snapshot.sla.warning_threshold
-    notices = []
-    for clock, agency in _candidates(session, calendar, now, threshold):
+    reached: list[tuple[tuple[bool, datetime, int], str, Row[Any]]] = []
+    for clock in _candidates(session, calendar, now, threshold):
         try:
-            standing = clocks.status(clock, now, calendar, threshold).standing
+            standing = clocks.standing(clock, now, calendar, threshold)
         except ValueError:  # outside the calendar's years: say so, keep going
             log.exception("clock %s: cannot measure it against the calendar", clock.id)
             continue
@@ -91,19 +109,46 @@ def queue_clock_notices(
             kind = "clock.warning"
         else:
             continue
-        payload = {
-            "clock_id": clock.id,
-            "step": clock.step,
-            "due_at": clock.due_at.isoformat(),
-            "agency": None if clock.step in IOC_STEPS else agency,
-        }
-        notices.append(outbox.Message(kind, clock_key(kind, clock.id), payload, clock.report_id))
+        reached.append(((kind != "clock.late", clock.due_at, clock.id), kind, clock))
+    reached.sort(key=lambda found: found[0])
+    notices = [
+        outbox.Message(
+            kind,
+            clock_key(kind, clock.id),
+            {
+                "clock_id": clock.id,
+                "step": clock.step,
+                "due_at": clock.due_at.isoformat(),
+                "agency": None if clock.step in IOC_STEPS else clock.agency,
+            },
+            clock.report_id,
+        )
+        for _, kind, clock in reached[:limit]
+    ]
     return outbox.queue_many(session, notices, at=now)
+
+
+#: What a notice needs of a clock and its report: the columns :func:`clocks.standing` reads, the
+#: step, and the report's agency.
+_CANDIDATE_COLUMNS = (
+    Clock.id,
+    Clock.report_id,
+    Clock.step,
+    Clock.used_minutes,
+    Clock.budget_minutes,
+    Clock.running_since,
+    Clock.paused_at,
+    Clock.stopped_at,
+    Clock.due_at,
+    Clock.late,
+    Clock.late_after_extension,
+    Report.agency,
+)
 
 
 def _candidates(
     session: Session, calendar: WorkingCalendar, now: datetime, threshold: float
-) -> list[Row[tuple[Clock, str | None]]]:
+) -> list[Row[Any]]:
     """Running, unpaused clocks that may be late or in their warning window, without a notice.
 
     A running clock is in its warning window when what is left of its budget, the working time
@@ -113,6 +158,10 @@ def _candidates(
     its own range of due times, over the index of running clocks by budget and due time. A clock
     past its due time is a candidate until its late notice is queued; one in its window until its
     warning is. :func:`engine.sla.clocks.status` then decides exactly.
+
+    A late clock is inside its budget's range too (``now`` comes before the end of every window),
+    so the ranges alone choose the candidates: one index range a budget, where a separate
+    "due before now" beside them made PostgreSQL read every running clock and filter.
     """
     running = (Clock.stopped_at.is_(None), Clock.paused_at.is_(None))
     windows = []
@@ -125,19 +174,36 @@ def _candidates(
             continue
         windows.append(and_(Clock.budget_minutes == budget, Clock.due_at < until))
     late = Clock.due_at <= now
-    return list(
-        session.execute(
-            select(Clock, Report.agency)
-            .join(Report, Report.id == Clock.report_id)
-            .where(
-                *running,
-                or_(late, *windows),
-                ~_noticed("clock.late"),
-                or_(late, ~_noticed("clock.warning")),
-            )
-            .order_by(Clock.id)
-        ).all()
+    query = (
+        select(*_CANDIDATE_COLUMNS)
+        .join(Report, Report.id == Clock.report_id)
+        .where(
+            *running,
+            or_(*windows),
+            ~_noticed("clock.late"),
+            or_(late, ~_noticed("clock.warning")),
+        )
+        .order_by(Clock.id)
     )
+    with _without_jit(session):
+        return list(session.execute(query).all())
+
+
+@contextmanager
+def _without_jit(session: Session) -> Iterator[None]:
+    """PostgreSQL's JIT off for the statements inside, as it was after them.
+
+    The candidates' plan is estimated well above ``jit_above_cost`` at a million reports (a
+    nested loop over thousands of clocks), so PostgreSQL spent 18 ms compiling it for a query
+    that then ran in 25 ms; nothing here runs long enough for compiled code to pay back.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    previous = session.scalar(text("SELECT current_setting('jit')"))
+    session.execute(text("SELECT set_config('jit', 'off', true)"))
+    yield  # a statement that fails aborts the transaction, and the local setting goes with it
+    session.execute(text("SELECT set_config('jit', :previous, true)"), {"previous": previous})
 
 
 def _noticed(kind: str) -> Any:

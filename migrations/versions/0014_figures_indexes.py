@@ -1,7 +1,7 @@
 """The figures read a period's reports and clocks from two covering indexes
 
 Revision ID: 0014_figures_indexes
-Revises: 0012_search_columns
+Revises: 0013_feedback_to_follow
 Create Date: 2026-12-04
 
 Measured at 1 M reports on PostgreSQL (benchmarks/RESULTS.md, "Figures at scale"): the province's
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0014_figures_indexes"
-down_revision: str | Sequence[str] | None = "0012_search_columns"
+down_revision: str | Sequence[str] | None = "0013_feedback_to_follow"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

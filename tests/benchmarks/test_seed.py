@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.services import feedback
 from engine.store import make_engine
 from engine.store.migrate import upgrade
 from engine.store.models import Clock, Event, OutboxMessage, Rating, Reply, Report
@@ -142,6 +143,17 @@ def test_replies_ratings_and_outbox_as_the_issue_measured(
     assert 1.5 <= outbox <= 3
     assert backlog > 0
     assert 0.12 * REPORTS <= replies <= 0.3 * REPORTS
+
+
+def test_the_replies_queues_mark_is_its_definition(
+    seeded: tuple[Engine, set[tuple[str, str]]],
+) -> None:
+    """The seed writes the tables directly; the mark the use cases keep is set as they would."""
+    engine, _ = seeded
+    with engine.connect() as conn:
+        marked = set(conn.scalars(select(Report.id).where(Report.feedback_to_follow.is_(True))))
+        defined = set(conn.scalars(select(Report.id).where(feedback.to_follow())))
+    assert marked == defined and len(marked) > 0
 
 
 def test_the_indexes_are_those_of_the_migrations(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from engine.services import queues
+from engine.services import feedback, queues
 from engine.services.errors import Forbidden, InvalidInput, WrongState
 from engine.services.lifecycle import Lifecycle
 from engine.store.models import Event, OutboxMessage, Report
@@ -88,6 +88,45 @@ def test_a_handled_unhappy_rating_leaves_the_queue(life: Lifecycle, now: Clockwo
     assert queue_codes(life, IOC, now())["phan-hoi"] == []
     (event,) = events_of(life, code, "close_feedback")
     assert event.data == {"replies": 0, "rating": "khong_hai_long"}
+
+
+def marks_and_definition(life: Lifecycle) -> dict[str, tuple[bool, bool]]:
+    """Each report's kept mark ``feedback_to_follow`` beside the definition asked in SQL."""
+    with life.uow.read() as session:
+        rows = session.execute(select(Report.code, Report.feedback_to_follow, feedback.to_follow()))
+        return {code: (kept, bool(defined)) for code, kept, defined in rows}
+
+
+def test_the_kept_mark_is_the_definition_through_replies_ratings_and_follow_ups(
+    life: Lifecycle, now: Clockwork
+) -> None:
+    """The replies queue reads the mark the effects keep; after each step it says what the
+    replies, the ratings and the follow-ups say."""
+    handled, rated_again, replied_then_happy, reopened = (road(life, *ANSWERED) for _ in range(4))
+    steps: list[tuple[str, str, dict[str, Any]]] = [
+        (handled, "reply", {"text": "Xin cho biết khi nào sơn lại vạch?"}),
+        (rated_again, "rate", {"rating": "khong_hai_long"}),
+        (replied_then_happy, "reply", {"text": "Chưa thấy sửa."}),
+        (reopened, "reply", {"text": "Vẫn còn ổ gà."}),
+        (handled, "close_feedback", {"note": "Đã gọi điện cho người dân."}),
+        (rated_again, "rate", {"rating": "hai_long"}),  # the latest rating decides
+        (replied_then_happy, "rate", {"rating": "hai_long"}),  # the reply is still to follow
+        (reopened, "reopen", {"note": "Chưa sửa xong."}),
+    ]
+    for code, action, inputs in steps:
+        later(now)
+        if action in ("reply", "rate"):
+            _as_reporter(life, code, action, **inputs)
+        else:
+            act(life, IOC, code, action, **inputs)
+        found = marks_and_definition(life)
+        assert all(kept is defined for kept, defined in found.values()), (code, action, found)
+    assert {code for code, (kept, _) in found.items() if kept} == {replied_then_happy}
+    assert queue_codes(life, IOC, now())["phan-hoi"] == [replied_then_happy]
+    later(now)
+    _as_reporter(life, rated_again, "rate", rating="khong_hai_long")
+    assert queue_codes(life, IOC, now())["phan-hoi"] == sorted([rated_again, replied_then_happy])
+    assert all(kept is defined for kept, defined in marks_and_definition(life).values())
 
 
 def test_handling_needs_a_note_something_to_handle_and_the_ioc(

@@ -187,12 +187,7 @@ def test_the_queues_of_each_role_on_the_page(desk: Desk) -> None:
         key: report_in(desk.life, state) for key, state in {**ioc_states, **agency_states}.items()
     }
     other = report_in(desk.life, State.FORWARDED, "SYT")
-    replied = report_in(desk.life, State.PUBLISHED)
-    with desk.life.uow.begin() as session:  # the reporter's reply (its use case needs the token)
-        from engine.store.models import Reply
-
-        report = session.scalars(select(Report).where(Report.code == replied)).one()
-        session.add(Reply(report=report, text="Xin làm rõ.", created_at=MORNING))
+    replied = report_in(desk.life, State.PUBLISHED, feedback=True)  # the reporter's reply
     ioc = queue_codes(page_of(desk, "ioc", "/ban-xu-ly?hang=phan-hoi"))
     assert replied in ioc["phan-hoi"]
     ioc = queue_codes(page_of(desk, "ioc", "/ban-xu-ly"))

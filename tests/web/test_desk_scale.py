@@ -4,7 +4,8 @@ The home page answered 500 from about 315 000 reports: the replies queue was cho
 its ids sent back as one ``IN (…)`` list, past the 65 535 parameters a PostgreSQL statement may
 carry. The reports are written in bulk (``INSERT … SELECT generate_series``), not through the use
 cases, which would take an hour for this many; what the queue reads of them is all there: the
-state, a reply from the reporter, an unhappy rating.
+state, a reply from the reporter, an unhappy rating, and the mark ``feedback_to_follow`` the
+use cases' effects keep from those.
 """
 
 from __future__ import annotations
@@ -45,12 +46,12 @@ START = MORNING.replace(year=2025)
 SEED = f"""
 INSERT INTO reports (id, code, tracking_token_hash, state, channel, content, sector, area,
                      confidential, state_secret, search_text, submitted_at, published_at,
-                     updated_at, version, published_text, agency)
+                     updated_at, version, published_text, agency, feedback_to_follow)
 SELECT n, 'PA-2026-' || lpad(n::text, 6, '0'), md5('token' || n) || md5('more' || n),
        'published', 'web', 'Ổ gà trên đường số ' || n, '{TRANSPORT}', NULL,
        false, false, 'o ga tren duong so ' || n,
        :start + n * interval '1 minute', :start + n * interval '1 minute' + interval '1 day',
-       :start + n * interval '1 minute' + interval '1 day', 1, 'Đã sửa.', 'SXD'
+       :start + n * interval '1 minute' + interval '1 day', 1, 'Đã sửa.', 'SXD', true
 FROM generate_series(1, :answered) AS n;
 INSERT INTO replies (report_id, text, created_at, handled)
 SELECT n, 'Xin làm rõ thêm.', :start + n * interval '1 minute' + interval '2 days', false

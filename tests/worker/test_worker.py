@@ -24,6 +24,7 @@ from engine.egress import WEBHOOK_ALLOW_ENV
 from engine.services.lifecycle import Lifecycle
 from engine.services.recovery import recover
 from engine.store import OutboxMessage, UnitOfWork, User
+from engine.store.models import Report
 from engine.worker import NOTICE_KINDS, Worker, notices, outbox
 from engine.worker.runner import DEFAULT_LEASE
 from engine.worker.senders import message_id
@@ -504,6 +505,34 @@ def test_the_deadline_job_queues_what_measuring_every_running_clock_would(
     assert passes > 500 and kinds.count("clock.warning") >= 3 and kinds.count("clock.late") >= 3
 
 
+def test_a_pass_queues_a_batch_of_notices_the_most_urgent_first_and_the_next_the_rest(
+    life: Lifecycle, now: Clockwork
+) -> None:
+    """A pass is bounded (``limit`` notices): the late ones first, then the warnings; the next
+    passes queue what it left, each notice once, until nothing is left."""
+    from engine.store import Clock
+    from engine.worker import jobs
+
+    report_in(life, State.RECEIVED)  # intake and forward: 2 working hours from 08:00
+    report_in(life, State.RECEIVED)
+    now.set("2026-04-22T09:00+07:00")
+    report_in(life, State.RECEIVED)  # due at 11:00
+    now.set("2026-04-22T10:35+07:00")  # the first two late, the third at 95 of 120 minutes
+    with life.uow.read() as session:
+        clock_ids = sorted(session.scalars(select(Clock.id)))
+    late = {f"clock.late:{i}" for i in clock_ids[:4]}
+    warnings = {f"clock.warning:{i}" for i in clock_ids[4:]}
+    passes = []
+    for _ in range(4):
+        with life.uow.begin() as session:
+            queued = jobs.queue_clock_notices(session, life.snapshot, life.calendar, now(), limit=3)
+        passes.append((queued, {key for _, key in clock_rows(life.uow)}))
+    assert [queued for queued, _ in passes] == [3, 3, 0, 0]
+    assert passes[0][1] < late  # three of the four late clocks
+    assert passes[1][1] == late | warnings
+    assert len(clock_rows(life.uow)) == len(late | warnings)  # nothing twice
+
+
 def test_a_clock_notice_whose_step_is_done_is_dropped(
     life: Lifecycle, make_worker: Callable[..., Worker], smtp: tuple[Inbox, int], now: Clockwork
 ) -> None:
@@ -793,6 +822,43 @@ def test_queueing_a_key_twice_keeps_one_row(life: Lifecycle, now: Clockwork) -> 
         )
     assert (first, second) == (True, False)
     assert [r.dedup_key for r in outbox_rows(life.uow)] == ["digest:SXD:x"]
+
+
+def test_a_pass_of_many_notices_queues_each_key_once_and_keeps_every_payload(
+    life: Lifecycle, now: Clockwork
+) -> None:
+    """One deadline pass may queue thousands of notices at once: each key is added once, whether
+    it was there before or comes twice in the batch, and each payload reads back as written."""
+    report_in(life, State.RECEIVED)
+    with life.uow.read() as session:
+        report_id = session.scalars(select(Report.id)).one()
+    with life.uow.begin() as session:
+        assert outbox.queue(session, kind="clock.late", dedup_key="k:7", payload={}, at=now())
+    messages = [
+        outbox.Message(
+            "clock.late",
+            f"k:{n}",
+            {"clock_id": n, "step": "verify", "agency": "SXD", "ghi_chú": f"Phản ánh {n}"},
+            report_id if n % 2 else None,
+        )
+        for n in range(1200)
+    ]
+    with life.uow.begin() as session:
+        added = outbox.queue_many(session, [*messages, messages[3]], at=now())
+        assert outbox.queue_many(session, [], at=now()) == 0
+    assert added == 1199  # k:7 was there; k:3 comes twice
+    rows = {r.dedup_key: r for r in outbox_rows(life.uow) if r.dedup_key.startswith("k:")}
+    assert len(rows) == 1200 and rows["k:7"].payload == {}
+    for message in messages:
+        if message.dedup_key == "k:7":
+            continue
+        row = rows[message.dedup_key]
+        assert (row.kind, row.payload, row.report_id) == (
+            message.kind,
+            message.payload,
+            message.report_id,
+        )
+        assert row.created_at == now() and row.attempts == 0 and row.sent_at is None
 
 
 # -- a backlog of one kind never starves another ---------------------------------------------------
