@@ -54,7 +54,15 @@ from engine.store.models import (
     Report,
 )
 from engine.store.types import UtcDateTime
-from engine.workflow import STATE_LABELS_VI, STATE_SECRET_MARKS, Role, State, Transition, allowed
+from engine.workflow import (
+    STATE_LABELS_VI,
+    STATE_SECRET_MARKS,
+    Role,
+    State,
+    Transition,
+    allowed,
+)
+from engine.workflow import Clock as ClockStep
 
 if TYPE_CHECKING:
     from engine.calendar import WorkingCalendar
@@ -211,6 +219,12 @@ class Deadline:
         return f"tạm dừng, {text}" if self.standing is Standing.PAUSED else text
 
 
+#: The workflow's steps in their order. Of two clocks equally urgent the earlier step's is the
+#: report's deadline, whatever order the clocks were stored in (a new report's intake and forward
+#: clocks start together, and a submission written as one statement gives no order to its rows).
+STEP_ORDER = {step.value: number for number, step in enumerate(ClockStep)}
+
+
 def deadline_of(
     running: Iterable[Clock], calendar: WorkingCalendar, warning: float, now: datetime
 ) -> Deadline | None:
@@ -229,7 +243,11 @@ def deadline_of(
             extended=clock.extended,
             day_minutes=calendar.day_minutes,
         )
-        key = (1 if status.standing is Standing.PAUSED else 0, status.remaining_minutes)
+        key = (
+            1 if status.standing is Standing.PAUSED else 0,
+            status.remaining_minutes,
+            STEP_ORDER.get(clock.step, len(STEP_ORDER)),
+        )
         if best is None or key < best[0]:
             best = (key, found)
     return best[1] if best else None

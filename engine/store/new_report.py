@@ -8,7 +8,8 @@ bookkeeping a request never uses.
 
 On PostgreSQL the id comes first from the sequence (:func:`reserve_id`), so the code and the hash
 of the first event are known before anything is written, and every row is one statement: the
-report's INSERT with the others as data-modifying CTEs, one round trip to the database. On SQLite,
+report's INSERT and after it each other row's, as data-modifying CTEs in a chain that keeps their
+order, one round trip to the database. On SQLite,
 which has no sequence to ask, :func:`insert_report` writes the report first to learn its id, and
 :func:`write` adds the rest and one UPDATE with the code and the head of the chain.
 """
@@ -19,7 +20,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, insert, inspect, text, update
+from sqlalchemy import Insert, Table, bindparam, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.store.models import Base, Event, OutboxMessage, Report
@@ -107,27 +108,46 @@ def write(session: Session, record: NewRecord, *, report_written: bool) -> None:
 def _one_statement(
     shape: tuple[tuple[Table, tuple[str, ...]], ...],
 ) -> tuple[Insert, list[list[str]]]:
-    """The INSERT of the first row with each other row as a data-modifying CTE, for rows of these
-    tables and columns, and the names of each row's parameters.
+    """The INSERT of the last row, after every other row as a data-modifying CTE, for rows of
+    these tables and columns, and the names of each row's parameters.
 
-    Built once a shape (a submission with an e-mail address or without, with two attachments…),
-    with parameters rather than values, so that neither the statement nor its compiled form is
-    made again for every report. One CTE a row: SQLAlchemy caches the compiled form of such a
-    statement, not of one whose CTE inserts several rows.
+    PostgreSQL runs the CTEs of a statement in no promised order (it runs them last to first), so
+    each row reads the row before it (:func:`_after`): the rows are stored, and get their ids, in
+    the order given — a reporter's photos as they were sent, the acknowledgement before the
+    request for more information. Built once a shape (a submission with an e-mail address or without, with
+    two attachments…), with parameters rather than values, so that neither the statement nor its
+    compiled form is made again for every report. One CTE a row: SQLAlchemy caches the compiled
+    form of such a statement, not of one whose CTE inserts several rows.
     """
     names = [[f"r{number}_{key}" for key in keys] for number, (_, keys) in enumerate(shape)]
-    inserts = [
-        insert(table).values(
-            {
-                key: bindparam(name, type_=table.c[key].type)
-                for key, name in zip(keys, row_names, strict=True)
-            }
-        )
-        for (table, keys), row_names in zip(shape, names, strict=True)
-    ]
-    first, *others = inserts
-    ctes = [statement.cte(f"new_row_{number}") for number, statement in enumerate(others, 1)]
-    return first.add_cte(*ctes), names
+    ctes: list[Any] = []
+    statement: Insert | None = None
+    for number, ((table, keys), row_names) in enumerate(zip(shape, names, strict=True)):
+        values: dict[str, Any] = {
+            key: bindparam(name, type_=table.c[key].type)
+            for key, name in zip(keys, row_names, strict=True)
+        }
+        if ctes:
+            values.update(_after(table, ctes[-1]))
+        statement = insert(table).values(values)
+        if number < len(shape) - 1:
+            returned = table.c.id.label("report_id") if number == 0 else table.c.report_id
+            ctes.append(statement.returning(returned).cte(f"new_row_{number}"))
+    assert statement is not None
+    return (statement.add_cte(*ctes) if ctes else statement), names
+
+
+def _after(table: Table, previous: Any) -> dict[str, Any]:
+    """Values that make a row's INSERT read ``previous`` (the CTE of the row before it) first.
+
+    A row's id is its sequence's next value taken *after* reading the row before, which has
+    then taken its own: ids follow the order of the rows. A table without its own id (the
+    reporter's, keyed by the report) takes the report's id from the row before instead.
+    """
+    if "id" in table.c and table.c.id.primary_key:
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        return {"id": select(func.nextval(sequence)).select_from(previous).scalar_subquery()}
+    return {"report_id": select(previous.c.report_id).scalar_subquery()}
 
 
 def written(session: Session) -> list[int]:

@@ -213,8 +213,13 @@ def test_older_reports_above_the_window_are_found_through_the_column_indexes(
         if session.get_bind().dialect.name != "postgresql":
             pytest.skip("the column indexes are PostgreSQL's")
         found = matcher(session, "ổ gà", life.snapshot.areas)
+        # In a test's few rows the planner may as well read the index of the whole vector; without
+        # it (dropped inside this transaction, rolled back below) and without a sequential scan,
+        # only an index whose expression is the condition's can answer it.
+        session.execute(text("DROP INDEX ix_reports_search_vector"))
         session.execute(text("SET LOCAL enable_seqscan = off"))
-        plans = {f: _plan(session, [found.condition(), found.above(f)]) for f in (4, 5, 6)}
+        plans = {f: _plan(session, [found.above(f)]) for f in (4, 5, 6)}
+        session.rollback()
     # Above 4 (the content): the answer or the place, each through its index.
     assert "ix_reports_search_result" in plans[4] and "ix_reports_search_place" in plans[4]
     assert "ix_reports_search_result" in plans[5]  # above 5: content and answer

@@ -34,6 +34,33 @@ def test_attachments_are_stored_with_the_report(life: Lifecycle) -> None:
         )
 
 
+def test_the_rows_of_a_submission_are_stored_in_the_order_they_were_made(life: Lifecycle) -> None:
+    """The reporter's photos keep the order they were sent in, and the acknowledgement is queued
+    before the request for more details (one statement on PostgreSQL, whose CTEs run in no
+    promised order unless each reads the one before)."""
+    photos = tuple(
+        StoredFile("photo", "image/jpeg", f"anh-{n}.jpg", 1000 + n, f"{n:02x}" * 32,
+                   f"{n:02x}/x.jpg", None, None)
+        for n in range(1, 5)
+    )  # fmt: skip
+    new = road_report(phone="", channel="email", email="dan@example.vn", attachments=photos)
+    submitted = life.submit(new, ask_for_missing=True)
+    with life.uow.read() as session:
+        report = session.scalars(select(Report).where(Report.code == submitted.code)).one()
+        files = session.scalars(
+            select(Attachment.filename)
+            .where(Attachment.report_id == report.id)
+            .order_by(Attachment.id)
+        ).all()
+        kinds = session.scalars(
+            select(OutboxMessage.kind)
+            .where(OutboxMessage.report_id == report.id)
+            .order_by(OutboxMessage.id)
+        ).all()
+    assert files == ["anh-1.jpg", "anh-2.jpg", "anh-3.jpg", "anh-4.jpg"]
+    assert kinds[:2] == ["reporter.received", "reporter.needs_info"]
+
+
 def test_a_place_outside_the_province_is_refused(life: Lifecycle) -> None:
     with pytest.raises(InvalidInput) as caught:
         life.submit(road_report(latitude=21.0278, longitude=105.8342))  # Hà Nội
