@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from cli.main import main
 from engine import configstore
-from engine.configstore.shipped import AUTHOR, complete, shipped_mail_templates
+from engine.configstore.shipped import AUTHOR, SCHEDULE, complete, shipped_mail_templates
 from engine.store import ConfigVersion, UnitOfWork, make_engine
 from engine.worker import missing_templates
 from tests.configstore.conftest import utc
@@ -63,6 +63,44 @@ def test_a_lacking_template_is_added_as_a_version_and_the_province_s_own_are_kep
         assert complete(session, now=T0) is None, "a second upgrade adds nothing"
     with uow.read() as session:
         assert session.scalar(select(func.count()).select_from(ConfigVersion)) == 2
+
+
+def test_a_configuration_from_before_the_schedule_gains_it(
+    uow: UnitOfWork, files: dict[str, str]
+) -> None:
+    """A province on a release from before the scheduled reports (Đ13.9) has no periodic.yaml:
+    the upgrade adds the shipped schedule, so the worker builds the October and December reports."""
+    before = {name: text for name, text in files.items() if name != SCHEDULE}
+    with uow.begin() as session:
+        old = configstore.create(session, before, author="quantri", reason="Cấu hình cũ", now=T0)
+    assert configstore.snapshot_of(old).periodic == ()
+    with uow.begin() as session:
+        added = complete(session, now=T0)
+        assert added is not None and SCHEDULE in added.reason
+    with uow.read() as session:
+        current = configstore.active(session, T0)
+        assert current is not None and current.files[SCHEDULE] == files[SCHEDULE]
+        assert [r.name for r in configstore.snapshot_of(current).periodic] == [
+            "Báo cáo tháng 10",
+            "Báo cáo tháng 12",
+        ]
+
+
+def test_a_schedule_the_province_removed_is_not_put_back(
+    uow: UnitOfWork, files: dict[str, str]
+) -> None:
+    with uow.begin() as session:
+        first = configstore.create(session, files, author="quantri", reason="Cấu hình", now=T0)
+        without = {name: text for name, text in files.items() if name != SCHEDULE}
+        configstore.create(
+            session, without, author="quantri", reason="Không lập báo cáo theo lịch",
+            base_id=first.id, now=T0,
+        )  # fmt: skip
+    with uow.begin() as session:
+        assert complete(session, now=T0) is None
+    with uow.read() as session:
+        current = configstore.active(session, T0)
+        assert current is not None and SCHEDULE not in current.files
 
 
 def test_a_database_without_a_version_is_left_for_its_first_one(uow: UnitOfWork) -> None:
