@@ -45,7 +45,8 @@ def db_upgrade(revision: str) -> None:
 
 
 def _complete_configuration(url: str) -> str:
-    """Add the mail templates this release needs to the configuration in force (what was done)."""
+    """Add the files this release needs (mail templates, the schedule) to the configuration in
+    force; what was done, for the command's output."""
     from engine.configstore.shipped import complete
     from engine.store import UnitOfWork, make_engine
 
@@ -55,7 +56,7 @@ def _complete_configuration(url: str) -> str:
             version = complete(session)
             if version is None:
                 return ""
-            return f"được bổ sung mẫu thư mới thành phiên bản {version.id}: {version.reason}"
+            return f"được bổ sung thành phiên bản {version.id}: {version.reason}"
     finally:
         engine.dispose()
 

@@ -129,7 +129,7 @@ def test_db_upgrade_completes_the_configuration_in_force(
 
         assert main(["db", "upgrade"]) == 0
         out = capsys.readouterr().out
-        assert "bổ sung mẫu thư" in out and NEW_LINK in out
+        assert "được bổ sung thành phiên bản" in out and NEW_LINK in out
 
         with UnitOfWork(engine).read() as session:
             current = configstore.active(session)
