@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, String, and_, cast, exists, literal, or_, select, text
+from sqlalchemy import Row, String, and_, cast, exists, false, literal, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from engine.calendar import WorkingCalendar
@@ -179,7 +179,7 @@ def _candidates(
         .join(Report, Report.id == Clock.report_id)
         .where(
             *running,
-            or_(*windows),
+            or_(false(), *windows),  # no budget among the running clocks: none due
             ~_noticed("clock.late"),
             or_(late, ~_noticed("clock.warning")),
         )

@@ -78,11 +78,20 @@ def windowed(session: Session, found: Matcher, where: list, newest: object, **kw
     return ranking.ranked(session, [Report.id], where, found, newest, **kw).rows  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("widest", [ranking.WIDEST, 4], ids=["widened", "not-widened"])
 @pytest.mark.parametrize("window", [1, 2, 3, 5, 8, 100])
 @pytest.mark.parametrize("size", [1, 2, 3, 4, 20])
 def test_every_page_is_the_page_of_ranking_every_match(
-    life: Lifecycle, seeded: list[int], window: int, size: int
+    life: Lifecycle,
+    seeded: list[int],
+    window: int,
+    size: int,
+    widest: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Whether a window too small for the page grows or the older matches are all ranked (a
+    window that would grow past :data:`ranking.WIDEST`), the page is the same."""
+    monkeypatch.setattr(ranking, "WIDEST", widest)
     with life.uow.read() as session:
         found = matcher(session, "ổ gà", life.snapshot.areas)
         where = [found.condition()]
