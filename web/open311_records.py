@@ -51,8 +51,10 @@ DESCRIPTION_MAX = 4000
 #: States whose reports are never shown, whatever their channel (Đ5.4, Đ10.2–10.3).
 HIDDEN_STATES = frozenset({State.ANSWERED_PRIVATELY, State.RESTRICTED})
 CLOSED_STATES = frozenset({State.REJECTED, State.PUBLISHED})
-#: How many published reports are read from the database at a time while listing.
-BATCH = 200
+#: How many published reports are read from the database at a time while listing: a list's
+#: whole answer (GeoReport v2's 1000) in one read, with its photos and places, most of the time;
+#: more reads only where the window's first or last day has reports outside its hours.
+BATCH = 1000
 #: The longest span a list may cover (GeoReport v2: "may not span more than 90 days").
 SPAN = timedelta(days=90)
 
@@ -162,7 +164,8 @@ def published_requests(
     found: list[dict[str, Any]] = []
     after: str | None = None
     while len(found) < limit:  # batches by position (keyset), never counted nor OFFSET
-        batch = published_page(session, snapshot, filters, BATCH, after=after, count=False)
+        size = min(BATCH, limit - len(found))
+        batch = published_page(session, snapshot, filters, size, after=after, count=False)
         chosen = [r for r in batch.items if window.start <= r.submitted_at <= window.end]
         places = _places(session, [r.code for r in chosen])
         found.extend(_published(r, places.get(r.code), snapshot) for r in chosen)

@@ -98,6 +98,8 @@ def queue_clock_notices(
     threshold = snapshot.sla.warning_threshold
     reached: list[tuple[tuple[bool, datetime, int], str, Row[Any]]] = []
     for clock in _candidates(session, calendar, now, threshold):
+        if len(reached) >= limit:  # the candidates come most urgent first: the rest can wait
+            break
         try:
             standing = clocks.standing(clock, now, calendar, threshold)
         except ValueError:  # outside the calendar's years: say so, keep going
@@ -157,7 +159,9 @@ def _candidates(
     budgets of running clocks are few (one a step and sector, and the extended ones): each gets
     its own range of due times, over the index of running clocks by budget and due time. A clock
     past its due time is a candidate until its late notice is queued; one in its window until its
-    warning is. :func:`engine.sla.clocks.status` then decides exactly.
+    warning is. :func:`engine.sla.clocks.status` then decides exactly. They come past due first,
+    then by due time: the order the notices go in, so that a pass stops at its batch instead of
+    measuring a whole backlog it will not queue.
 
     A late clock is inside its budget's range too (``now`` comes before the end of every window),
     so the ranges alone choose the candidates: one index range a budget, where a separate
@@ -183,7 +187,7 @@ def _candidates(
             ~_noticed("clock.late"),
             or_(late, ~_noticed("clock.warning")),
         )
-        .order_by(Clock.id)
+        .order_by(Clock.due_at > now, Clock.due_at, Clock.id)  # past due first, then by due
     )
     with _without_jit(session):
         return list(session.execute(query).all())
