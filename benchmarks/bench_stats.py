@@ -37,6 +37,7 @@ for path in (str(ROOT), str(HERE)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
+import bench_read  # noqa: E402
 import seed as seeding  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
@@ -52,7 +53,6 @@ from engine.store import make_engine  # noqa: E402
 from engine.store.migrate import upgrade  # noqa: E402
 from engine.store.models import User  # noqa: E402
 from engine.workflow import Role  # noqa: E402
-from web import create_app  # noqa: E402
 from web.auth import session_for  # noqa: E402
 
 SECTION = "## Figures at scale"
@@ -188,17 +188,8 @@ def _median_ms(action: Callable[[], object], repeat: int) -> float:
 
 
 def make_app(url: str) -> Flask:
-    app = create_app(
-        {
-            "PROPAGATE_EXCEPTIONS": False,
-            "CONFIG_DIR": str(ROOT / "config"),
-            "DATABASE_URL": url,
-            "MEDIA_ROOT": "/tmp/phananh-bench-media",
-            "SECRET_KEY": "bench",
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    """The read benchmark's app (:func:`bench_read.make_app`), its clock at :data:`PAGE_NOW`."""
+    app = bench_read.make_app(url)
     app.extensions["phananh.lifecycle"].now = lambda: PAGE_NOW
     return app
 
