@@ -12,6 +12,7 @@ import pytest
 
 from engine import stats
 from engine.accounts import create_user
+from engine.services.lifecycle import Actor
 from engine.workflow import Role, State
 from tests.web.test_desk_support import (
     MORNING,
@@ -158,3 +159,28 @@ def test_the_search_takes_the_period_and_refuses_a_wrong_date(desk: Desk) -> Non
     assert listed(desk, "tinh", "/ban-xu-ly/tim-kiem?tu=01/01/2020&den=02/01/2020") == 0
     html = get(desk, "tinh", "/ban-xu-ly/tim-kiem?tu=abc")
     assert 'id="f-tu-error"' in html
+
+
+def test_each_step_shows_the_working_time_its_stopped_clocks_used(desk: Desk) -> None:
+    """The steps table prints the engine's median and 90th percentile, in working time, and
+    the handling step's clocks late within an approved extension (issue 9's figures)."""
+    html = get(desk, "tinh", URL)
+    table = html.split('id="steps-table"')[1].split("</table>")[0]
+    today = MORNING.astimezone(stats.compute._zone(desk.life.snapshot)).date()
+    with desk.life.uow.read() as session:
+        found = stats.figures(
+            session,
+            desk.life.snapshot,
+            Actor("tinh", Role.PROVINCE_VIEWER),
+            stats.Query(start=today.replace(day=1), end=today),
+            desk.life.now(),
+        )
+    assert "Trễ trong gia hạn" in html and stats.EXPLAINED["steps.p90_minutes"][0] in html
+    shown = 0
+    for name, step in found.steps.items():
+        row = table.split(f'data-step="{name}"')[1].split("</tr>")[0]
+        minutes = re.findall(r'data-minutes="(\d*)"', row)
+        expected = [step.median_minutes, step.p90_minutes]
+        assert minutes == ["" if m is None else str(m) for m in expected], name
+        shown += step.median_minutes is not None
+    assert shown >= 3  # intake, forward and verify have stopped for the forwarded reports
