@@ -61,7 +61,11 @@ def reserve_id(session: Session) -> int | None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return None
-    return session.scalar(text("SELECT nextval(pg_get_serial_sequence('reports', 'id'))"))
+    return session.connection().scalar(_NEXT_ID)
+
+
+#: Made once: a ``text()`` is parsed for its parameters when it is made.
+_NEXT_ID = text("SELECT nextval(pg_get_serial_sequence('reports', 'id'))")
 
 
 def insert_report(session: Session, report: Report) -> int:
