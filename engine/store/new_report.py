@@ -18,14 +18,13 @@ and the head of the chain.
 
 from __future__ import annotations
 
-import enum
 import functools
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, TextClause, bindparam, insert, inspect, text, update
+from sqlalchemy import JSON, Float, Table, TextClause, bindparam, insert, inspect, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
@@ -38,8 +37,6 @@ WRITTEN = "phananh.new_reports"
 #: The rows of a submission other than the report's, table by table, in the order they are written.
 Rows = list[tuple[Table, list[dict[str, Any]]]]
 _QUOTE = postgresql.dialect().identifier_preparer.quote
-#: What a column's value may be in the JSON of its row, once :func:`json_row` converted it.
-_PLAIN = (str, int, float, bool, type(None))
 
 
 @dataclass
@@ -197,47 +194,31 @@ def json_row(table: Table, row: dict[str, Any], dialect: Dialect) -> dict[str, A
     the values SQLAlchemy would have bound for it.
 
     An instant is written in ISO 8601 with its offset (PostgreSQL reads it to the microsecond), a
-    float that is not finite as the word PostgreSQL reads for it (JSON has no such number), a
-    JSON column's value as itself (psycopg dumps it in the row as it would have alone).
+    float that is not finite as the word PostgreSQL reads for it (JSON has no such number); every
+    other value, a JSON column's too, as itself (psycopg dumps a JSON column's value in the row
+    as it would have dumped it alone, and refuses a value JSON cannot carry).
     """
-    kinds = _kinds(table)
-    values: dict[str, Any] = {}
-    for key, value in row.items():
-        kind = kinds[key]
-        if value is None or kind is _Kind.JSON:
-            pass
-        elif kind is _Kind.DECORATED:
-            value = table.c[key].type.process_bind_param(value, dialect)  # type: ignore[attr-defined]
-            value = value.isoformat() if isinstance(value, datetime) else value
-        elif type(value) is float and not math.isfinite(value):
-            value = str(value)
-        if kind is not _Kind.JSON and not isinstance(value, _PLAIN):
-            raise TypeError(
-                f"The column {table.name}.{key} holds {value!r}, which a report's row cannot "
-                "carry as JSON; give it a conversion in engine.store.new_report.json_row."
-            )
-        values[key] = value
+    decorated, floats = _kinds(table)
+    values = dict(row)
+    for key in decorated:
+        value = values.get(key)
+        if value is not None:
+            value = table.c[key].type.process_bind_param(value, dialect)
+            values[key] = value.isoformat() if isinstance(value, datetime) else value
+    for key in floats:
+        value = values.get(key)
+        if value is not None and not math.isfinite(value):
+            values[key] = str(value)
     return values
 
 
-class _Kind(enum.Enum):
-    """How :func:`json_row` carries a column's value."""
-
-    PLAIN = "plain"
-    JSON = "json"
-    DECORATED = "decorated"  # through the type's own process_bind_param (UtcDateTime)
-
-
 @functools.cache
-def _kinds(table: Table) -> dict[str, _Kind]:
-    return {
-        column.key: _Kind.JSON
-        if isinstance(column.type, JSON)
-        else _Kind.DECORATED
-        if isinstance(column.type, TypeDecorator)
-        else _Kind.PLAIN
-        for column in table.c
-    }
+def _kinds(table: Table) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The columns of ``table`` whose values :func:`json_row` converts: those of a type with its
+    own ``process_bind_param`` (:class:`~engine.store.types.UtcDateTime`), and the floats."""
+    decorated = tuple(c.key for c in table.c if isinstance(c.type, TypeDecorator))
+    floats = tuple(c.key for c in table.c if isinstance(c.type, Float))
+    return decorated, floats
 
 
 def written(session: Session) -> list[int]:
