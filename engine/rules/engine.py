@@ -12,6 +12,7 @@ from typing import Any
 from engine.config.snapshot import Snapshot
 
 from .backend import CompiledPack, select_backend
+from .builtin_backend import BuiltinBackend
 from .errors import RulesError, StalePackError, UnknownPackError
 from .model import Decision
 from .packs import (
@@ -33,6 +34,8 @@ class _Loaded:
     snapshot: Snapshot
     specs: Mapping[str, PackSpec]
     compiled: Mapping[str, CompiledPack]
+    #: The sector-suggestion pack indexed by keyword (:meth:`RulesEngine.suggest_sectors`).
+    keywords: CompiledPack
 
 
 class RulesEngine:
@@ -63,7 +66,8 @@ class RulesEngine:
             for done in compiled.values():
                 done.close()
             raise
-        return _Loaded(snapshot, MappingProxyType(specs), MappingProxyType(compiled))
+        keywords = BuiltinBackend().compile(specs[SECTOR_SUGGESTION].pack)
+        return _Loaded(snapshot, MappingProxyType(specs), MappingProxyType(compiled), keywords)
 
     @property
     def backend_name(self) -> str:
@@ -176,8 +180,22 @@ class RulesEngine:
         return decisions
 
     def suggest_sectors(self, text: str, *, on: date | str | None = None) -> list[Decision]:
-        """Sectors whose keywords occur in ``text``, best score first."""
-        return self.evaluate(SECTOR_SUGGESTION, {"text": text, "on": on})
+        """Sectors whose keywords occur in ``text``, best score first.
+
+        Every report that comes in is asked about, and the pack is one rule for each keyword of
+        each sector, each a membership test of the text's terms: the rules are found by the
+        terms in the keyword index built when the configuration was loaded (the built-in
+        evaluator's, which decides as every backend does), not tried one by one.
+        """
+        if self._closed:
+            raise RulesError("the rules engine is closed")
+        loaded = self._loaded
+        spec = loaded.specs[SECTOR_SUGGESTION]
+        prepared = spec.prepare({"text": text, "on": on})
+        projected = spec.pack.project(prepared)
+        decisions = spec.pack.decisions(loaded.keywords.fire(projected), projected)
+        assert spec.finish is not None
+        return spec.finish(prepared, decisions)
 
     def visibility(self, confidential: bool = False, state_secret: bool = False) -> Decision:
         """What of a report may be shown (Đ5.4, Đ10.2–10.3)."""

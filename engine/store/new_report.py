@@ -9,24 +9,34 @@ bookkeeping a request never uses.
 On PostgreSQL the id comes first from the sequence (:func:`reserve_id`), so the code and the hash
 of the first event are known before anything is written, and every row is one statement: the
 report's INSERT and after it each other row's, as data-modifying CTEs in a chain that keeps their
-order, one round trip to the database. On SQLite,
-which has no sequence to ask, :func:`insert_report` writes the report first to learn its id, and
-:func:`write` adds the rest and one UPDATE with the code and the head of the chain.
+order, one round trip to the database (:func:`in_one_statement`), each row one JSON parameter so
+that the statement stays short and the same for every report of its shape. On SQLite, which has
+no sequence to ask, :func:`insert_report` writes the report first to learn its id, and
+:func:`write` adds the rest table by table (:func:`table_by_table`) and one UPDATE with the code
+and the head of the chain.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, func, insert, inspect, select, text, update
+from sqlalchemy import JSON, Float, Table, TextClause, bindparam, insert, inspect, text, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from engine.store.models import Base, Event, OutboxMessage, Report
 
 #: Where a session keeps the ids of the reports :func:`write` wrote in it (:func:`written`).
 WRITTEN = "phananh.new_reports"
+#: The rows of a submission other than the report's, table by table, in the order they are written.
+Rows = list[tuple[Table, list[dict[str, Any]]]]
+_QUOTE = postgresql.dialect().identifier_preparer.quote
 
 
 @dataclass
@@ -48,7 +58,11 @@ def reserve_id(session: Session) -> int | None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return None
-    return session.scalar(text("SELECT nextval(pg_get_serial_sequence('reports', 'id'))"))
+    return session.connection().scalar(_NEXT_ID)
+
+
+#: Made once: a ``text()`` is parsed for its parameters when it is made.
+_NEXT_ID = text("SELECT nextval(pg_get_serial_sequence('reports', 'id'))")
 
 
 def insert_report(session: Session, report: Report) -> int:
@@ -67,7 +81,7 @@ def write(session: Session, record: NewRecord, *, report_written: bool) -> None:
     """
     report = record.report
     reporter = report.__dict__.get("reporter")
-    children: list[tuple[Table, list[dict[str, Any]]]] = []
+    children: Rows = []
     for objects in (
         [reporter] if reporter is not None else [],
         report.clocks,
@@ -88,66 +102,123 @@ def write(session: Session, record: NewRecord, *, report_written: bool) -> None:
             .values({k: v for k, v in row_of(report).items() if k != "id"})
         )
         return
+    first = (_table(report), row_of(report))
     if connection.dialect.name == "postgresql":
-        rows = [(_table(report), row_of(report)), *((t, r) for t, many in children for r in many)]
-        statement, names = _one_statement(tuple((t, tuple(r)) for t, r in rows))
-        values = {
-            name: value
-            for (_, row), row_names in zip(rows, names, strict=True)
-            for name, value in zip(row_names, row.values(), strict=True)
-        }
-        connection.execute(statement, values)
-        return
-    statement = insert(_table(report)).values(row_of(report))
-    connection.execute(statement)
-    for table, rows in children:
-        connection.execute(insert(table).values(rows))
+        in_one_statement(connection, first, children)
+    else:
+        table_by_table(connection, first, children)
+
+
+def table_by_table(
+    connection: Connection, report: tuple[Table, dict[str, Any]], rows: Rows
+) -> None:
+    """The report's INSERT, then one multi-row INSERT a table (SQLite)."""
+    connection.execute(insert(report[0]).values(report[1]))
+    for table, many in rows:
+        connection.execute(insert(table).values(many))
+
+
+def in_one_statement(
+    connection: Connection, report: tuple[Table, dict[str, Any]], rows: Rows
+) -> None:
+    """The report and every other row in one statement, one round trip (PostgreSQL): stores
+    exactly what :func:`table_by_table` stores, with the same ids."""
+    flat = [report, *((table, row) for table, many in rows for row in many)]
+    statement = _one_statement(tuple((table, tuple(row)) for table, row in flat))
+    dialect = connection.dialect
+    connection.execute(
+        statement, {f"r{n}": json_row(table, row, dialect) for n, (table, row) in enumerate(flat)}
+    )
 
 
 @functools.cache
-def _one_statement(
-    shape: tuple[tuple[Table, tuple[str, ...]], ...],
-) -> tuple[Insert, list[list[str]]]:
+def _one_statement(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> TextClause:
     """The INSERT of the last row, after every other row as a data-modifying CTE, for rows of
-    these tables and columns, and the names of each row's parameters.
+    these tables and columns; row ``n``'s values are parameter ``r{n}``, one JSON object.
 
     PostgreSQL runs the CTEs of a statement in no promised order (it runs them last to first), so
     each row reads the row before it (:func:`_after`): the rows are stored, and get their ids, in
     the order given — a reporter's photos as they were sent, the acknowledgement before the
-    request for more information. Built once a shape (a submission with an e-mail address or without, with
-    two attachments…), with parameters rather than values, so that neither the statement nor its
-    compiled form is made again for every report. One CTE a row: SQLAlchemy caches the compiled
-    form of such a statement, not of one whose CTE inserts several rows.
+    request for more information. Built once a shape (a submission with an e-mail address or
+    without, with two attachments…). A row is one JSON parameter that ``json_populate_record``
+    turns into the table's row type, rather than one parameter a column: psycopg remembers how
+    it rewrote a statement's placeholders only for statements of at most 50 parameters and
+    4,096 characters, and parsed a statement of one parameter a column again for every report.
     """
-    names = [[f"r{number}_{key}" for key in keys] for number, (_, keys) in enumerate(shape)]
-    ctes: list[Any] = []
-    statement: Insert | None = None
-    for number, ((table, keys), row_names) in enumerate(zip(shape, names, strict=True)):
-        values: dict[str, Any] = {
-            key: bindparam(name, type_=table.c[key].type)
-            for key, name in zip(keys, row_names, strict=True)
-        }
-        if ctes:
-            values.update(_after(table, ctes[-1]))
-        statement = insert(table).values(values)
+    parts: list[str] = []
+    for number, (table, keys) in enumerate(shape):
+        after = _after(table, number - 1) if number else {}
+        values = [after.get(key) or _value(table, key) for key in keys]
+        values += [value for key, value in after.items() if key not in keys]
+        columns = [*keys, *(key for key in after if key not in keys)]
+        parts.append(
+            f"INSERT INTO {_QUOTE(table.name)} ({', '.join(map(_QUOTE, columns))}) "
+            f"SELECT {', '.join(values)} FROM json_populate_record(NULL::{_QUOTE(table.name)}, "
+            f":r{number})"
+        )
         if number < len(shape) - 1:
-            returned = table.c.id.label("report_id") if number == 0 else table.c.report_id
-            ctes.append(statement.returning(returned).cte(f"new_row_{number}"))
-    assert statement is not None
-    return (statement.add_cte(*ctes) if ctes else statement), names
+            parts[-1] += " RETURNING id AS report_id" if number == 0 else " RETURNING report_id"
+    last = parts.pop()
+    ctes = ", ".join(f"new_row_{number} AS ({part})" for number, part in enumerate(parts))
+    statement = text(f"WITH {ctes} {last}" if ctes else last)
+    return statement.bindparams(*(bindparam(f"r{n}", type_=JSON) for n in range(len(shape))))
 
 
-def _after(table: Table, previous: Any) -> dict[str, Any]:
-    """Values that make a row's INSERT read ``previous`` (the CTE of the row before it) first.
+def _value(table: Table, key: str) -> str:
+    """A column's value, read from the row ``json_populate_record`` made.
+
+    A JSON column's ``None`` is the JSON ``null`` that SQLAlchemy's JSON type stores for it, not
+    SQL's NULL (which is what the record holds for a JSON ``null``).
+    """
+    if isinstance(table.c[key].type, JSON):
+        return f"COALESCE({_QUOTE(key)}, 'null')"
+    return _QUOTE(key)
+
+
+def _after(table: Table, previous: int) -> dict[str, str]:
+    """Values that make a row's INSERT read row ``previous`` (the CTE of the row before it)
+    first.
 
     A row's id is its sequence's next value taken *after* reading the row before, which has
     then taken its own: ids follow the order of the rows. A table without its own id (the
     reporter's, keyed by the report) takes the report's id from the row before instead.
     """
     if "id" in table.c and table.c.id.primary_key:
-        sequence = func.pg_get_serial_sequence(table.name, "id")
-        return {"id": select(func.nextval(sequence)).select_from(previous).scalar_subquery()}
-    return {"report_id": select(previous.c.report_id).scalar_subquery()}
+        sequence = f"pg_get_serial_sequence('{table.name}', 'id')"
+        return {"id": f"(SELECT nextval({sequence}) FROM new_row_{previous})"}
+    return {"report_id": f"(SELECT report_id FROM new_row_{previous})"}
+
+
+def json_row(table: Table, row: dict[str, Any], dialect: Dialect) -> dict[str, Any]:
+    """``row`` as the JSON object whose ``json_populate_record`` into ``table``'s row type gives
+    the values SQLAlchemy would have bound for it.
+
+    An instant is written in ISO 8601 with its offset (PostgreSQL reads it to the microsecond), a
+    float that is not finite as the word PostgreSQL reads for it (JSON has no such number); every
+    other value, a JSON column's too, as itself (psycopg dumps a JSON column's value in the row
+    as it would have dumped it alone, and refuses a value JSON cannot carry).
+    """
+    decorated, floats = _kinds(table)
+    values = dict(row)
+    for key in decorated:
+        value = values.get(key)
+        if value is not None:
+            value = table.c[key].type.process_bind_param(value, dialect)
+            values[key] = value.isoformat() if isinstance(value, datetime) else value
+    for key in floats:
+        value = values.get(key)
+        if value is not None and not math.isfinite(value):
+            values[key] = str(value)
+    return values
+
+
+@functools.cache
+def _kinds(table: Table) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The columns of ``table`` whose values :func:`json_row` converts: those of a type with its
+    own ``process_bind_param`` (:class:`~engine.store.types.UtcDateTime`), and the floats."""
+    decorated = tuple(c.key for c in table.c if isinstance(c.type, TypeDecorator))
+    floats = tuple(c.key for c in table.c if isinstance(c.type, Float))
+    return decorated, floats
 
 
 def written(session: Session) -> list[int]:
@@ -166,27 +237,44 @@ def row_of(entity: Base, *, report_id: int | None = None) -> dict[str, Any]:
     to the database. Every object of one table gives the same keys, so several make one
     multi-row INSERT.
     """
-    mapper = inspect(entity).mapper
     state = entity.__dict__
     values: dict[str, Any] = {}
-    for attribute in mapper.column_attrs:
-        column = attribute.columns[0]
-        value = state.get(attribute.key)
-        if column.key == "report_id" and value is None:
+    for attribute, key, generated, default in _columns(type(entity)):
+        value = state.get(attribute)
+        if key == "report_id" and value is None:
             value = report_id
         if value is None:
-            if column.primary_key and column.autoincrement in (True, "auto"):
+            if generated:
                 continue
-            default = column.default
-            if default is not None and getattr(default, "is_scalar", False):
-                value = default.arg  # type: ignore[attr-defined]
-            elif default is not None and getattr(default, "is_callable", False):
-                value = default.arg(None)  # type: ignore[attr-defined]
-        values[column.key] = value
+            if default is not None:
+                value = default.arg(None) if default.is_callable else default.arg
+        values[key] = value
     return values
 
 
+@functools.cache
+def _columns(cls: type[Base]) -> tuple[tuple[str, str, bool, Any], ...]:
+    """For each column of ``cls``'s table: its attribute, its key, whether the database makes
+    its value (a generated primary key), and its Python default if a scalar or callable one."""
+    columns = []
+    for attribute in inspect(cls).column_attrs:
+        column = attribute.columns[0]
+        generated = bool(column.primary_key and column.autoincrement in (True, "auto"))
+        default = column.default
+        if default is not None and not (
+            getattr(default, "is_scalar", False) or getattr(default, "is_callable", False)
+        ):
+            default = None
+        columns.append((attribute.key, column.key, generated, default))
+    return tuple(columns)
+
+
 def _table(entity: Base) -> Table:
-    table = inspect(entity).mapper.local_table
+    return _table_of(type(entity))
+
+
+@functools.cache
+def _table_of(cls: type[Base]) -> Table:
+    table = inspect(cls).local_table
     assert isinstance(table, Table)
     return table

@@ -46,7 +46,7 @@ from typing import Any
 
 import psycopg
 from flask import Response, current_app, jsonify, make_response, request
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -276,10 +276,10 @@ def _complete(session: Session, key_id: str, route: str, raw: str, response: Res
     Core statements on the claim's key, not the ORM: the row was written by :func:`_claim` and is
     not in the session, and a request should not pay for loading it back.
     """
-    mine = (IdempotentRequest.key == key_id, IdempotentRequest.route == route)
     connection = session.connection()
+    mine = {"claim_key": key_id, "claim_route": route}
     if not response.is_json:
-        connection.execute(delete(IdempotentRequest).where(*mine))
+        connection.execute(_LET_GO, mine)
         return
     answer = {
         "body": response.get_json(),
@@ -287,10 +287,21 @@ def _complete(session: Session, key_id: str, route: str, raw: str, response: Res
     }
     sealed = _seal(json.dumps(answer).encode(), raw, route)
     connection.execute(
-        update(IdempotentRequest)
-        .where(*mine)
-        .values(status=response.status_code, body={"sealed": sealed}, headers={})
+        _SEAL, {**mine, "status": response.status_code, "body": {"sealed": sealed}, "headers": {}}
     )
+
+
+def _on_the_claim(statement: Any) -> Any:
+    table = IdempotentRequest.__table__
+    return statement.where(
+        table.c.key == bindparam("claim_key"), table.c.route == bindparam("claim_route")
+    )
+
+
+#: :func:`_complete`'s statements, built once with parameters: made again for every request,
+#: they cost more than sending them.
+_LET_GO = _on_the_claim(delete(IdempotentRequest.__table__))
+_SEAL = _on_the_claim(update(IdempotentRequest.__table__))
 
 
 def _replay(row: Row[Any], raw: str, route: str) -> Response:

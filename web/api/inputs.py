@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -349,7 +350,12 @@ def _storable(text: str) -> bool:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate, which JSON can carry as \\ud800
         return False
-    return not any((ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127 for c in text)
+    return _UNSTORABLE.search(text) is None
+
+
+#: The control characters :func:`_storable` refuses: below 32 but tab, newline and carriage
+#: return, and DEL.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _number(

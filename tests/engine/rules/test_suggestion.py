@@ -80,3 +80,17 @@ def test_sectors_out_of_effect_are_not_suggested(rules: RulesEngine) -> None:
 def test_title_and_content_are_both_read(rules: RulesEngine) -> None:
     decisions = rules.evaluate(SECTOR_SUGGESTION, {"title": "Ổ gà", "content": "rác thải"})
     assert [d.rule for d in decisions] == ["giao-thong", "moi-truong"]
+
+
+def test_the_keyword_index_suggests_what_the_pack_decides(rules: RulesEngine) -> None:
+    """``suggest_sectors`` finds the rules by keyword (issue 13); the pack itself, on the engine's
+    backend, decides the same for every keyword of the configuration, alone, in pairs, across
+    punctuation, and on days inside and outside the sectors' periods."""
+    keywords = sorted({k for s in rules.snapshot.sectors.values() for k in s.keywords})
+    pairs = zip(keywords, keywords[1:], strict=False)
+    texts = [*keywords, *(f"{a} {b}, {b}. {a}-x" for a, b in pairs)]
+    texts += ["", "không có gì", " ".join(keywords)]
+    for text in texts:
+        for on in (None, "2000-01-01", "2026-04-22", "2100-12-31"):
+            fact = {"text": text, "on": on}
+            assert rules.suggest_sectors(text, on=on) == rules.evaluate(SECTOR_SUGGESTION, fact)
