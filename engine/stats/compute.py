@@ -1,16 +1,21 @@
-"""The figures computed from the stored rows, in SQL aggregates (:mod:`engine.stats.figures`).
+"""The figures computed from the stored rows and the worker's tallies (:mod:`engine.stats.figures`).
 
-Eight statements, each one pass over the reports of the period (or their clocks): the range of
-their ids, counts of reports by agency and sector, counts of clocks by agency, sector and step (``SUM(CASE …)`` over
-the late flags frozen when each clock stopped — never recomputed), the working minutes' median and
-90th percentile by step, replies and reopenings, the daily series and the top communes. Only the
-few grouped rows reach Python, which adds the (agency, sector) rows into each agency's, each
-sector's and the totals, and days into weeks: one pass gives both breakdowns, so an agency's and a
-sector's figures are the same sums of the same rows.
+The counts themselves are defined once, in :mod:`engine.stats.counting`. A period's days whose
+reports have all been tallied since their last change are added from the tallies
+(:mod:`engine.stats.tallies`: a few thousand rows for a month of a province); the other days —
+normally today and the days of the reports changed in the last minutes — are counted from the
+rows, and the two are added: the figures are exact whether the worker has caught up or not. A
+query by commune or channel, which the tallies do not carry, is counted from the rows entirely;
+so are the running and overdue clocks (they depend on the time of asking), the top communes, and
+the spread (median, 90th percentile) of a query narrowed to an agency or a sector.
 
-At scale (a million reports, five or six clocks each) the statements read indexes only: the
-reports' index on ``submitted_at`` carries every column the figures read, the clocks' index on
-``report_id`` every column of a clock they read (migration ``0014``). The clocks, replies and
+Counting from the rows, the statements are one pass each over the period's reports (or their
+clocks), grouped by agency and sector (and step): only the few grouped rows reach Python, which
+adds the (agency, sector) rows into each agency's, each sector's and the totals, and days into
+weeks, so an agency's and a sector's figures are the same sums of the same rows. At scale they
+read indexes only: the reports' index on ``submitted_at`` carries every column the figures read,
+the clocks' index on ``report_id`` every column of a clock they read (migration ``0014``), and
+the running clocks have a partial index by report (``0016``). The clocks, replies and
 reopenings are joined to the reports of the period and, besides, kept to the range of those
 reports' ids (:func:`_id_range`): ids are given in order of submission, so the range is one
 contiguous slice of each index instead of a lookup per report or a scan of the whole table. The
@@ -24,27 +29,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import fields
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Date,
-    and_,
-    case,
-    cast,
-    exists,
-    false,
-    func,
-    or_,
-    select,
-)
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from engine.config.snapshot import Snapshot
 from engine.services.errors import Forbidden, InvalidInput
 from engine.services.queues import AGENCY_ROLES, SEES_ALL, agency_tree, visible
+from engine.stats import tallies
+from engine.stats.counting import (
+    area_columns,
+    as_date,
+    count,
+    local_day,
+    midnight,
+    reopened,
+    report_columns,
+    running_columns,
+    spread_minutes,
+    stopped_columns,
+    submitted_on,
+)
 from engine.stats.figures import (
     CHANNELS,
     GRAINS,
@@ -61,8 +69,16 @@ from engine.stats.figures import (
     Rating,
     Step,
 )
-from engine.store.models import Clock, Event, Reply, Report
-from engine.workflow import State
+from engine.store.models import (
+    AreaTally,
+    Clock,
+    ClockTally,
+    Event,
+    FigureTally,
+    Reply,
+    Report,
+    SpreadTally,
+)
 
 if TYPE_CHECKING:
     from engine.services.lifecycle import Actor
@@ -132,26 +148,117 @@ def figures(
     check(snapshot, actor, query)
     zone = _zone(snapshot)
     where = _where(snapshot, actor, query, zone)
-    within = _id_range(session, where)
-    report_rows = _report_counts(session, where)
-    clock_rows = _clock_counts(session, where, within, now)
-    spread = _spread(session, where, within)
+    split = _split(session, snapshot, actor, query, zone)
+    direct = [*where, split.direct]
+    within = _id_range(session, direct) if split.any_direct else _NO_IDS
+    report_rows = _merged(
+        _report_counts(session, direct) if split.any_direct else {},
+        tallies.report_rows(session, split.tallied(FigureTally)) if split.tallies else {},
+    )
+    clock_rows = _merged(
+        _stopped_counts(session, direct, within) if split.any_direct else {},
+        tallies.stopped_rows(session, split.tallied(ClockTally)) if split.tallies else {},
+        _running_counts(session, where, now),
+    )
+    if split.province_wide:
+        used = _used_minutes(session, direct, within) if split.any_direct else {}
+        for step, counts in tallies.used_minutes(session, split.tallied(SpreadTally)).items():
+            used.setdefault(step, []).extend(counts)
+    else:  # counted from the rows, over the whole period's ids
+        used = _used_minutes(
+            session, where, within if not split.tallies else _id_range(session, where)
+        )
+    spread = {
+        step: (_nearest_rank(counts, 50), _nearest_rank(counts, 90))
+        for step, counts in used.items()
+        if counts
+    }
     by_agency = _breakdown(report_rows, clock_rows, AGENCY)
     by_sector = _breakdown(report_rows, clock_rows, SECTOR)
     totals = _sum(report_rows.values())
-    replies, reopened = _replies_and_reopened(session, where, within)
+    replies, reopened = (
+        _replies_and_reopened(session, direct, within) if split.any_direct else (0, 0)
+    )
     whole = _counts(totals, _steps(clock_rows, spread))
+    days = _daily(session, direct, zone) if split.any_direct else []
+    if split.tallies:
+        days += tallies.daily(session, split.tallied(FigureTally))
     return Figures(
         **{f.name: getattr(whole, f.name) for f in fields(Counts)},
         query=query,
-        replies=replies,
-        reopened=reopened,
+        replies=replies + totals.get("replies", 0),
+        reopened=reopened + totals.get("reopened", 0),
         by_agency=by_agency,
         by_sector=by_sector,
-        series=_series(session, where, query, zone),
-        top_communes=_top_communes(session, snapshot, where, query.top),
+        series=_series(days, query.grain),
+        top_communes=_top_communes(snapshot, _areas(session, split, where), query.top),
         ranking=_ranking(snapshot, by_agency),
     )
+
+
+@dataclass(frozen=True)
+class _Split:
+    """Which of a query's reports are counted from the rows (``direct``, a condition on
+    :class:`Report` beside the query's) and which from the tallies (:mod:`engine.stats.tallies`):
+    the days of the period with a report changed since it was tallied, and the rest."""
+
+    direct: ColumnElement[bool]
+    #: Some reports are counted from the rows (``False``: the tallies have every day).
+    any_direct: bool
+    #: The conditions on a tally table of the days the tallies count; ``None``: none.
+    tally_where: Callable[[Any], list[ColumnElement[bool]]] | None
+    #: The query is the whole province's (no agency, no sector, an actor who sees all): its
+    #: spread (median, 90th percentile) and communes come from the tallies too.
+    province_wide: bool
+
+    @property
+    def tallies(self) -> bool:
+        return self.tally_where is not None
+
+    def tallied(self, table: Any) -> list[ColumnElement[bool]]:
+        assert self.tally_where is not None
+        return self.tally_where(table)
+
+
+def _split(
+    session: Session, snapshot: Snapshot, actor: Actor, query: Query, zone: tzinfo
+) -> _Split:
+    if query.area is not None or query.channel is not None:  # the tallies have neither
+        return _Split(true(), True, None, False)
+    skipped = tallies.changed_days(session, zone, _period(query, zone))
+    if actor.role in SEES_ALL:
+        scope: frozenset[str] | None = None
+    else:
+        scope = frozenset(agency_tree(snapshot, actor.agency or ""))
+    units = frozenset(agency_tree(snapshot, query.agency)) if query.agency else frozenset()
+
+    def tally_where(table: Any) -> list[ColumnElement[bool]]:
+        clauses = tallies.day_clauses(table, query.start, query.end, skipped)
+        if table in (SpreadTally, AreaTally):  # the whole province's only
+            return clauses
+        if scope is not None:
+            clauses.append(tallies.in_group(table, scope))
+        if query.agency:
+            clauses.append(
+                tallies.in_group(table, units) if query.with_units else table.agency == query.agency
+            )
+        if query.sector is not None:
+            clauses.append(table.sector == query.sector)
+        return clauses
+
+    province_wide = scope is None and query.agency is None and query.sector is None
+    return _Split(submitted_on(skipped, zone), bool(skipped), tally_where, province_wide)
+
+
+def _merged(*parts: Mapping[Any, Mapping[str, Any]]) -> dict[Any, dict[str, Any]]:
+    """Keyed rows added key by key, count by count."""
+    out: dict[Any, dict[str, Any]] = {}
+    for part in parts:
+        for key, row in part.items():
+            into = out.setdefault(key, {})
+            for name, value in row.items():
+                into[name] = into.get(name, 0) + value
+    return out
 
 
 # -- which reports ---------------------------------------------------------------------------------
@@ -166,11 +273,7 @@ def _zone(snapshot: Snapshot) -> tzinfo:
 def _where(
     snapshot: Snapshot, actor: Actor, query: Query, zone: tzinfo
 ) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = [visible(snapshot, actor)]
-    if query.start:
-        clauses.append(Report.submitted_at >= _midnight(query.start, zone))
-    if query.end:
-        clauses.append(Report.submitted_at < _midnight(query.end + timedelta(days=1), zone))
+    clauses: list[ColumnElement[bool]] = [visible(snapshot, actor), *_period(query, zone)]
     if query.agency:
         if query.with_units:
             codes = sorted(agency_tree(snapshot, query.agency))
@@ -187,12 +290,23 @@ def _where(
     return clauses
 
 
-def _midnight(day: date, zone: tzinfo) -> datetime:
-    return datetime.combine(day, time(0), zone).astimezone(UTC)
+def _period(query: Query, zone: tzinfo) -> list[ColumnElement[bool]]:
+    """The reports submitted from the query's first local day to its last (inclusive)."""
+    clauses: list[ColumnElement[bool]] = []
+    if query.start:
+        clauses.append(Report.submitted_at >= midnight(query.start, zone))
+    if query.end:
+        clauses.append(Report.submitted_at < midnight(query.end + timedelta(days=1), zone))
+    return clauses
 
 
 #: A condition on a column holding report ids: within the ids of the reports of the query.
 Within = Callable[[InstrumentedAttribute[int]], ColumnElement[bool]]
+
+
+def _NO_IDS(column: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """No report's id: nothing is counted from the rows."""
+    return false()
 
 
 def _id_range(session: Session, where: list[ColumnElement[bool]]) -> Within:
@@ -208,7 +322,7 @@ def _id_range(session: Session, where: list[ColumnElement[bool]]) -> Within:
         select(func.count(), func.min(Report.id), func.max(Report.id)).where(*where)
     ).one()
     if not count:
-        return lambda column: false()
+        return _NO_IDS
     return lambda column: column.between(first, last)
 
 
@@ -247,30 +361,16 @@ def _report_counts(
     session: Session, where: list[ColumnElement[bool]]
 ) -> dict[Group, dict[str, int]]:
     """Counts of reports by responsible agency and sector."""
-    results = [s.value for s in WITH_RESULT]
-    columns = {
-        "received": func.count(),
-        "rejected": _count(Report.state == State.REJECTED.value),
-        "duplicates": _count(
-            and_(Report.state == State.REJECTED.value, Report.duplicate_of_id.is_not(None))
-        ),
-        "with_result": _count(Report.state.in_(results)),
-        **{f"rating_{value}": _count(Report.rating == value) for value in RATING_VALUES},
-    }
+    columns = report_columns()
     statement = (
         select(Report.agency, Report.sector, *(c.label(k) for k, c in columns.items()))
         .where(*where)
         .group_by(Report.agency, Report.sector)
     )
     return {
-        (row.agency, row.sector): {k: int(row._mapping[k]) for k in columns}
-        for row in session.execute(statement)
+        (agency, sector): dict(zip(columns, map(int, counts), strict=True))
+        for agency, sector, *counts in session.execute(statement)
     }
-
-
-def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    """``COUNT(*) FILTER (WHERE condition)`` (a ``SUM(CASE …)`` where FILTER is not known)."""
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _sum(rows: Iterable[Mapping[str, int]]) -> dict[str, int]:
@@ -301,31 +401,45 @@ def _counts(row: Mapping[str, int], steps: dict[str, Step]) -> Counts:
 # -- clocks ----------------------------------------------------------------------------------------
 
 
-def _clock_counts(
-    session: Session, where: list[ColumnElement[bool]], within: Within, now: datetime
-) -> dict[tuple[str | None, str | None, str], dict[str, int]]:
-    """Counts of clocks by (agency, sector, step)."""
-    stopped = Clock.stopped_at.is_not(None)
-    columns = {
-        "on_time": _count(and_(stopped, Clock.late.is_(False))),
-        "late": _count(and_(stopped, Clock.late_after_extension.is_(True))),
-        "late_within_extension": _count(
-            and_(stopped, Clock.late.is_(True), Clock.late_after_extension.is_not(True))
-        ),
-        "running": _count(Clock.stopped_at.is_(None)),
-        "overdue": _count(
-            and_(Clock.stopped_at.is_(None), Clock.paused_at.is_(None), Clock.due_at < now)
-        ),
-    }
+#: (agency, sector, step) of a group of clocks.
+ClockGroup = tuple[str | None, str | None, str]
+
+
+def _stopped_counts(
+    session: Session, where: list[ColumnElement[bool]], within: Within
+) -> dict[ClockGroup, dict[str, int]]:
+    """Counts of stopped clocks by (agency, sector, step)."""
+    return _clocks_by_group(
+        session, stopped_columns(), [*where, within(Clock.report_id), Clock.stopped_at.is_not(None)]
+    )
+
+
+def _running_counts(
+    session: Session, where: list[ColumnElement[bool]], now: datetime
+) -> dict[ClockGroup, dict[str, int]]:
+    """Counts of running and overdue clocks by (agency, sector, step), at ``now``.
+
+    The running clocks are the open reports' — thousands, against millions stopped — and have a
+    partial index of their own, read whole and hashed with the period's reports. Not bounded by
+    the period's ids: running clocks are nearly all of recent reports, so PostgreSQL, taking them
+    as spread evenly over the ids, expected a few hundred in a recent month's range where there
+    were 18,000, and looked each one's report up (37 ms at 1 M reports, the hash join 20 ms).
+    """
+    return _clocks_by_group(session, running_columns(now), [*where, Clock.stopped_at.is_(None)])
+
+
+def _clocks_by_group(
+    session: Session, columns: Mapping[str, ColumnElement[int]], where: list[ColumnElement[bool]]
+) -> dict[ClockGroup, dict[str, int]]:
     statement = (
         select(Report.agency, Report.sector, Clock.step, *(c.label(k) for k, c in columns.items()))
         .join(Report, Report.id == Clock.report_id)
-        .where(*where, within(Clock.report_id))
+        .where(*where)
         .group_by(Report.agency, Report.sector, Clock.step)
     )
     return {
-        (row.agency, row.sector, row.step): {k: int(row._mapping[k]) for k in columns}
-        for row in session.execute(statement)
+        (agency, sector, step): dict(zip(columns, map(int, counts), strict=True))
+        for agency, sector, step, *counts in session.execute(statement)
     }
 
 
@@ -345,30 +459,29 @@ def _steps(
     return out
 
 
-def _spread(
+def _used_minutes(
     session: Session, where: list[ColumnElement[bool]], within: Within
-) -> dict[str, tuple[int | None, int | None]]:
-    """Median and 90th percentile (nearest rank: the value at rank ⌈p·n⌉, PostgreSQL's
-    ``percentile_disc``) of the working minutes the stopped clocks used, by step.
+) -> dict[str, list[tuple[int, int]]]:
+    """The stopped clocks of each step as (working minutes used, how many) pairs.
 
-    SQL counts the clocks that used each number of minutes and this ranks those counts: exact,
-    and a few thousand rows whatever the number of clocks, since the minutes a step can use are
-    bounded by its limit. Sorting every clock of the period for ``percentile_disc`` took most of
-    the figures' time at scale.
+    The minutes are rounded down as the spread is given (:func:`counting.spread_minutes`: to
+    the minute below an hour, to the hour beyond 16 hours), the same as the tallies count them.
+    The median and 90th percentile are ranked from these counts (:func:`_nearest_rank`, nearest
+    rank: the value at rank ⌈p·n⌉, PostgreSQL's ``percentile_disc``): a few hundred rows
+    whatever the number of clocks. Sorting every clock of the period for ``percentile_disc``
+    took most of the figures' time at scale.
     """
+    minutes = spread_minutes(Clock.used_minutes).label("minutes")
     statement = (
-        select(Clock.step, Clock.used_minutes, func.count().label("clocks"))
+        select(Clock.step, minutes, func.count().label("clocks"))
         .join(Report, Report.id == Clock.report_id)
         .where(*where, within(Clock.report_id), Clock.stopped_at.is_not(None))
-        .group_by(Clock.step, Clock.used_minutes)
+        .group_by(Clock.step, minutes)
     )
     used: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for step, minutes, clocks in session.execute(statement):
-        used[step].append((minutes, clocks))
-    return {
-        step: (_nearest_rank(counts, 50), _nearest_rank(counts, 90))
-        for step, counts in used.items()
-    }
+        used[step].append((int(minutes), int(clocks)))
+    return used
 
 
 def _nearest_rank(counts: list[tuple[int, int]], percent: int) -> int:
@@ -395,54 +508,35 @@ def _replies_and_reopened(
         .join(Report, Report.id == Reply.report_id)
         .where(*where, within(Reply.report_id))
     )
-    reopened = (
-        select(func.count())
-        .select_from(Report)
-        .where(
-            *where,
-            exists().where(
-                Event.report_id == Report.id,
-                Event.action == "reopen",
-                within(Event.report_id),
-            ),
-        )
+    reopened_reports = (
+        select(func.count()).select_from(Report).where(*where, reopened(within(Event.report_id)))
     )
-    return int(session.scalar(replies) or 0), int(session.scalar(reopened) or 0)
+    return int(session.scalar(replies) or 0), int(session.scalar(reopened_reports) or 0)
 
 
 # -- series, communes, ranking ---------------------------------------------------------------------
 
 
-def _local_day(session: Session, zone: tzinfo) -> ColumnElement[Any]:
-    """The submission's date in the province's zone, in SQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone(str(zone), Report.submitted_at), Date)
-    # SQLite keeps naive UTC text; Vietnam's zone has one offset (no summer time) since 1975.
-    offset = datetime.now(zone).utcoffset() or timedelta(0)
-    return func.date(Report.submitted_at, f"{int(offset.total_seconds() // 60):+d} minutes")
-
-
-def _series(
-    session: Session, where: list[ColumnElement[bool]], query: Query, zone: tzinfo
-) -> tuple[Bucket, ...]:
-    day = _local_day(session, zone).label("day")
+def _daily(
+    session: Session, where: list[ColumnElement[bool]], zone: tzinfo
+) -> list[tuple[date, int, int]]:
+    """Reports received and with a result, by local day of submission."""
+    day = local_day(session, zone).label("day")
     statement = (
-        select(
-            day,
-            func.count().label("received"),
-            _count(Report.state.in_([s.value for s in WITH_RESULT])).label("done"),
-        )
+        select(day, func.count(), count(Report.state.in_([s.value for s in WITH_RESULT])))
         .where(*where)
         .group_by(day)
-        .order_by(day)
     )
+    return [(as_date(d), int(r), int(w)) for d, r, w in session.execute(statement)]
+
+
+def _series(days: Iterable[tuple[date, int, int]], grain: str) -> tuple[Bucket, ...]:
+    """The days' counts added into buckets of ``grain``, in order."""
     buckets: dict[date, list[int]] = {}
-    for row in session.execute(statement):
-        value = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
-        start = _bucket(value, query.grain)
-        counts = buckets.setdefault(start, [0, 0])
-        counts[0] += int(row.received)
-        counts[1] += int(row.done)
+    for day, received, done in days:
+        counts = buckets.setdefault(_bucket(day, grain), [0, 0])
+        counts[0] += received
+        counts[1] += done
     return tuple(Bucket(start, r, d) for start, (r, d) in sorted(buckets.items()))
 
 
@@ -454,24 +548,42 @@ def _bucket(day: date, grain: str) -> date:
     return day
 
 
-def _top_communes(
-    session: Session, snapshot: Snapshot, where: list[ColumnElement[bool]], top: int
-) -> tuple[Commune, ...]:
-    received = func.count().label("received")
+def _areas(
+    session: Session,
+    split: _Split,
+    where: list[ColumnElement[bool]],
+) -> dict[str, dict[str, float]]:
+    """Each commune's reports of the query: ``received``, and ``placed`` (with a latitude and a
+    longitude) with the sums of their coordinates; from the tallies for the whole province."""
+    if not split.province_wide:
+        return _area_rows(session, where)
+    direct = _area_rows(session, [*where, split.direct]) if split.any_direct else {}
+    return _merged(direct, tallies.by_area(session, split.tallied(AreaTally)))
+
+
+def _area_rows(session: Session, where: list[ColumnElement[bool]]) -> dict[str, dict[str, float]]:
+    columns = area_columns()
     statement = (
-        select(Report.area, received)
+        select(Report.area, *(c.label(k) for k, c in columns.items()))
         .where(*where, Report.area.is_not(None))
         .group_by(Report.area)
-        .order_by(received.desc(), Report.area)
-        .limit(top)
     )
+    return {
+        area: dict(zip(columns, (float(v) for v in values), strict=True))
+        for area, *values in session.execute(statement)
+    }
+
+
+def _name(snapshot: Snapshot, area: str) -> str:
+    return snapshot.areas[area].name if area in snapshot.areas else area
+
+
+def _top_communes(
+    snapshot: Snapshot, areas: Mapping[str, Mapping[str, float]], top: int
+) -> tuple[Commune, ...]:
+    ranked = sorted(areas.items(), key=lambda item: (-item[1]["received"], item[0]))
     return tuple(
-        Commune(
-            row.area,
-            snapshot.areas[row.area].name if row.area in snapshot.areas else row.area,
-            int(row.received),
-        )
-        for row in session.execute(statement)
+        Commune(area, _name(snapshot, area), int(row["received"])) for area, row in ranked[:top]
     )
 
 
@@ -484,29 +596,22 @@ def commune_points(
     without coordinates are left out (they are in the figures, not on the map).
     """
     check(snapshot, actor, query)
-    where = _where(snapshot, actor, query, _zone(snapshot))
-    received = func.count().label("received")
-    statement = (
-        select(
-            Report.area,
-            received,
-            func.avg(Report.latitude).label("latitude"),
-            func.avg(Report.longitude).label("longitude"),
-        )
-        .where(*where, Report.area.is_not(None), Report.latitude.is_not(None))
-        .where(Report.longitude.is_not(None))
-        .group_by(Report.area)
-        .order_by(received.desc(), Report.area)
+    zone = _zone(snapshot)
+    where = _where(snapshot, actor, query, zone)
+    areas = _areas(session, _split(session, snapshot, actor, query, zone), where)
+    placed = sorted(
+        ((area, row) for area, row in areas.items() if row["placed"]),
+        key=lambda item: (-item[1]["placed"], item[0]),
     )
     return tuple(
         CommunePoint(
-            row.area,
-            snapshot.areas[row.area].name if row.area in snapshot.areas else row.area,
-            int(row.received),
-            float(row.latitude),
-            float(row.longitude),
+            area,
+            _name(snapshot, area),
+            int(row["placed"]),
+            row["latitude_sum"] / row["placed"],
+            row["longitude_sum"] / row["placed"],
         )
-        for row in session.execute(statement)
+        for area, row in placed
     )
 
 

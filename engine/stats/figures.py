@@ -80,7 +80,8 @@ class Step:
     late against the step's own limit but within the extension (only the handle step is
     extended, Đ8.B3). ``on_time + late + late_within_extension`` is every stopped clock.
     ``median_minutes`` and ``p90_minutes`` are the working minutes the stopped clocks used (nearest
-    rank); ``None`` with no stopped clock.
+    rank), rounded down to the minute below an hour and to the hour beyond 16 hours
+    (:func:`engine.stats.counting.spread_minutes`); ``None`` with no stopped clock.
     """
 
     on_time: int = 0
@@ -318,12 +319,18 @@ EXPLAINED: Mapping[str, tuple[str, str]] = MappingProxyType(
             f"The step's clocks running and past their due time at the time of asking, {_OF_EN}.",
         ),
         "steps.median_minutes": (
-            f"Trung vị số phút làm việc đã dùng của các thời hạn đã dừng của bước, {_OF}.",
-            f"Median of the working minutes used by the step's stopped clocks, {_OF_EN}.",
+            "Trung vị số phút làm việc đã dùng của các thời hạn đã dừng của bước (làm tròn "
+            "xuống: đến phút khi dưới 1 giờ, 5 phút khi dưới 4 giờ, 15 phút khi dưới 16 giờ, "
+            f"đến giờ khi từ 16 giờ trở lên), {_OF}.",
+            "Median of the working minutes used by the step's stopped clocks (rounded down: to "
+            "the minute below 1 hour, to 5 minutes below 4 hours, to 15 minutes below 16 hours, "
+            f"to the hour from 16 hours on), {_OF_EN}.",
         ),
         "steps.p90_minutes": (
-            f"Số phút làm việc mà 90% thời hạn đã dừng của bước không vượt quá, {_OF}.",
-            f"Working minutes that 90% of the step's stopped clocks did not exceed, {_OF_EN}.",
+            "Số phút làm việc mà 90% thời hạn đã dừng của bước không vượt quá, làm tròn xuống "
+            f"như trung vị, {_OF}.",
+            "Working minutes that 90% of the step's stopped clocks did not exceed, rounded "
+            f"down as the median, {_OF_EN}.",
         ),
         "rating": (
             "Số phản ánh theo đánh giá mới nhất của người phản ánh: hài lòng, chấp nhận được, "

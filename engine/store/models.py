@@ -119,6 +119,14 @@ class Report(Base):
             postgresql_where=text("feedback_to_follow IS true"),
             sqlite_where=text("feedback_to_follow IS 1"),
         ),
+        # The reports changed since the tallies counted them (engine.stats.tallies): the few of
+        # the last minutes, against a province's millions tallied. By day of submission.
+        Index(
+            "ix_reports_untallied",
+            "submitted_at",
+            postgresql_where=text("version <> tallied_version"),
+            sqlite_where=text("version <> tallied_version"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -170,6 +178,10 @@ class Report(Base):
     published_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: The ``version`` the figures' tallies last counted (:mod:`engine.stats.tallies`); ``0``:
+    #: never. Every change of a report bumps ``version``, so a report whose two differ has a
+    #: day the tallies must count again, and until then the figures count that day directly.
+    tallied_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -249,6 +261,15 @@ class Clock(Base):
         # The figures read a period's clocks as one slice of this index, with every column
         # they count (PostgreSQL's INCLUDE; migration 0014).
         Index("ix_clocks_report_id", "report_id", postgresql_include=list(FIGURES_CLOCK_COLUMNS)),
+        # The figures' running and overdue clocks of a period, as one slice by report id of the
+        # running clocks only (the stopped ones are in the tallies).
+        Index(
+            "ix_clocks_running_report",
+            "report_id",
+            postgresql_include=["step", "paused_at", "due_at"],
+            postgresql_where=text("stopped_at IS NULL"),
+            sqlite_where=text("stopped_at IS NULL"),
+        ),
         # Counting clocks, by budget: the worker's deadline job finds the few budgets in use and,
         # for each, the clocks due before its warning window closes (engine/worker/jobs.py).
         Index(
@@ -604,3 +625,79 @@ class PeriodicReport(Base):
     storage_key: Mapped[str] = mapped_column(String(200))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
+
+
+# -- the figures' tallies (engine.stats.tallies) ---------------------------------------------------
+#
+# Counts of one local day of submission (Asia/Ho_Chi_Minh) and one group, kept by the worker from
+# the rows above so that a period's figures add a few thousand tallies instead of reading every
+# report and clock. They are derived data: rebuilt day by day, never edited, never the only copy.
+
+
+class FigureTally(Base):
+    """The reports submitted on ``day`` with this responsible agency, unit and sector: the
+    counts of :func:`engine.stats.counting.report_columns`, their replies and reopenings."""
+
+    __tablename__ = "figure_tallies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)
+    agency: Mapped[str | None] = mapped_column(String(40))
+    unit: Mapped[str | None] = mapped_column(String(40))
+    sector: Mapped[str | None] = mapped_column(String(60))
+    received: Mapped[int]
+    rejected: Mapped[int]
+    duplicates: Mapped[int]
+    with_result: Mapped[int]
+    rating_hai_long: Mapped[int]
+    rating_chap_nhan_duoc: Mapped[int]
+    rating_khong_hai_long: Mapped[int]
+    replies: Mapped[int]
+    reopened: Mapped[int]
+
+
+class ClockTally(Base):
+    """The stopped clocks of one step of the reports of a :class:`FigureTally`'s group: on time,
+    late, late within an extension (the flags frozen when each stopped)."""
+
+    __tablename__ = "clock_tallies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)
+    agency: Mapped[str | None] = mapped_column(String(40))
+    unit: Mapped[str | None] = mapped_column(String(40))
+    sector: Mapped[str | None] = mapped_column(String(60))
+    step: Mapped[str] = mapped_column(String(20))
+    on_time: Mapped[int]
+    late: Mapped[int]
+    late_within_extension: Mapped[int]
+
+
+class AreaTally(Base):
+    """The reports submitted on ``day`` in commune ``area``: how many, and of those with a place
+    (latitude and longitude) how many and the sums of their coordinates — the province's top
+    communes and the map's mean points."""
+
+    __tablename__ = "area_tallies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)
+    area: Mapped[str] = mapped_column(String(10))
+    received: Mapped[int]
+    placed: Mapped[int]
+    latitude_sum: Mapped[float] = mapped_column(Float)
+    longitude_sum: Mapped[float] = mapped_column(Float)
+
+
+class SpreadTally(Base):
+    """How many stopped clocks of ``step``, of the reports submitted on ``day``, used
+    ``used_minutes`` of working time (rounded down as the spread is given:
+    :func:`engine.stats.counting.spread_minutes`): the province's median and 90th percentile."""
+
+    __tablename__ = "spread_tallies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)
+    step: Mapped[str] = mapped_column(String(20))
+    used_minutes: Mapped[int]
+    clocks: Mapped[int]

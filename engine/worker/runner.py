@@ -2,7 +2,8 @@
 
 A pass (:meth:`Worker.run_once`) runs the timed jobs (:mod:`engine.worker.jobs`) in one
 transaction, builds the scheduled periodic reports that are due (only with a media store to keep
-them in: :func:`engine.periodic.store.build_due`), forgets old ``Idempotency-Key`` answers
+them in: :func:`engine.periodic.store.build_due`), counts again the figures' tallies of the days
+with changed reports (:func:`engine.stats.tallies.refresh`, a month of days a pass), forgets old ``Idempotency-Key`` answers
 (:mod:`engine.worker.housekeeping`, a bounded number per pass), then claims rows in batches
 (:func:`engine.worker.outbox.claim_batch`: a share for every kind, so a backlog of notices never
 keeps the mail waiting) and handles them one by one, each only while its lease holds (a row whose
@@ -30,10 +31,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from engine.calendar import WorkingCalendar
 from engine.config.snapshot import Snapshot
 from engine.periodic import store as periodic_store
+from engine.stats import tallies
 from engine.store.db import UnitOfWork
 from engine.store.models import OutboxMessage
 from engine.uploads import MediaStore
@@ -68,6 +71,7 @@ class RunSummary:
     parked: int = 0
     purged: int = 0
     reports: int = 0
+    tallied: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -178,6 +182,7 @@ class Worker:
             log.exception("phananh worker: timed jobs failed")
             summary.errors.append(f"timed jobs: {type(exc).__name__}: {exc}")
         self._periodic(summary)
+        self._tally(summary)
         self._purge(summary)
         handled = 0
         while handled < self.pass_limit and not self.stopping.is_set():
@@ -205,6 +210,18 @@ class Worker:
         summary.reports = len(built)
         for kept in built:
             log.info("phananh worker: %s (%s) built and kept", kept.title, kept.format)
+
+    def _tally(self, summary: RunSummary) -> None:
+        """Count again the tallies of the days with changed reports; a failure is logged and the
+        pass goes on (the figures count those days from the rows meanwhile)."""
+        try:
+            with self.uow.begin() as session:
+                summary.tallied = tallies.refresh(
+                    session, ZoneInfo(self.snapshot.calendar.timezone)
+                )
+        except Exception as exc:  # noqa: BLE001 - the deliveries still run; the error is logged
+            log.exception("phananh worker: counting the figures' tallies failed")
+            summary.errors.append(f"tallies: {type(exc).__name__}: {exc}")
 
     def _purge(self, summary: RunSummary) -> None:
         """Forget old ``Idempotency-Key`` answers; a failure is logged and the pass goes on."""
