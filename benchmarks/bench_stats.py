@@ -160,14 +160,13 @@ def tally(url: str) -> float:
     pass; then leave the last local day counted from the rows, as if its reports had changed
     since the worker's last pass (the figures of a live database always have such days). The
     seconds the passes took."""
-    zone = ZoneInfo("Asia/Ho_Chi_Minh")
     engine = make_engine(url)
     uow = UnitOfWork(engine)
     began = time.perf_counter()
     try:
         while True:
             with uow.begin() as session:
-                if not tallies.refresh(session, zone):
+                if not tallies.refresh(session, VN):
                     break
         took = time.perf_counter() - began
         with uow.begin() as session:

@@ -150,7 +150,12 @@ def figures(
     where = _where(snapshot, actor, query, zone)
     split = _split(session, snapshot, actor, query, zone)
     direct = [*where, split.direct]
-    within = _id_range(session, direct) if split.any_direct else _NO_IDS
+    # The spread of a narrowed query is counted from the rows over the whole period, so its
+    # bound is the period's ids; otherwise only the days counted from the rows need one.
+    if not split.province_wide:
+        within = _id_range(session, where)
+    else:
+        within = _id_range(session, direct) if split.any_direct else _NO_IDS
     report_rows = _merged(
         _report_counts(session, direct) if split.any_direct else {},
         tallies.report_rows(session, split.tallied(FigureTally)) if split.tallies else {},
@@ -164,10 +169,8 @@ def figures(
         used = _used_minutes(session, direct, within) if split.any_direct else {}
         for step, counts in tallies.used_minutes(session, split.tallied(SpreadTally)).items():
             used.setdefault(step, []).extend(counts)
-    else:  # counted from the rows, over the whole period's ids
-        used = _used_minutes(
-            session, where, within if not split.tallies else _id_range(session, where)
-        )
+    else:
+        used = _used_minutes(session, where, within)
     spread = {
         step: (_nearest_rank(counts, 50), _nearest_rank(counts, 90))
         for step, counts in used.items()

@@ -634,17 +634,23 @@ class PeriodicReport(Base):
 # report and clock. They are derived data: rebuilt day by day, never edited, never the only copy.
 
 
-class FigureTally(Base):
-    """The reports submitted on ``day`` with this responsible agency, unit and sector: the
-    counts of :func:`engine.stats.counting.report_columns`, their replies and reopenings."""
-
-    __tablename__ = "figure_tallies"
+class _TalliedGroup:
+    """A tally's day and group: the reports' responsible agency, unit and sector, what
+    :func:`engine.services.queues.visible` and the figures' filters read."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(index=True)
     agency: Mapped[str | None] = mapped_column(String(40))
     unit: Mapped[str | None] = mapped_column(String(40))
     sector: Mapped[str | None] = mapped_column(String(60))
+
+
+class FigureTally(_TalliedGroup, Base):
+    """The reports submitted on ``day`` with this responsible agency, unit and sector: the
+    counts of :func:`engine.stats.counting.report_columns`, their replies and reopenings."""
+
+    __tablename__ = "figure_tallies"
+
     received: Mapped[int]
     rejected: Mapped[int]
     duplicates: Mapped[int]
@@ -656,17 +662,12 @@ class FigureTally(Base):
     reopened: Mapped[int]
 
 
-class ClockTally(Base):
+class ClockTally(_TalliedGroup, Base):
     """The stopped clocks of one step of the reports of a :class:`FigureTally`'s group: on time,
     late, late within an extension (the flags frozen when each stopped)."""
 
     __tablename__ = "clock_tallies"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(index=True)
-    agency: Mapped[str | None] = mapped_column(String(40))
-    unit: Mapped[str | None] = mapped_column(String(40))
-    sector: Mapped[str | None] = mapped_column(String(60))
     step: Mapped[str] = mapped_column(String(20))
     on_time: Mapped[int]
     late: Mapped[int]

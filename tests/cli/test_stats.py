@@ -12,7 +12,6 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -28,7 +27,7 @@ from engine.stats import tallies
 from engine.store import UnitOfWork, make_engine
 from engine.store.models import Clock, Event, Reply, Report
 from tests.apps import make_app
-from tests.databases import PG_URL, postgres_schema
+from tests.databases import demo_database, sqlite_and_postgresql
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 API = "/api/v1"
@@ -44,30 +43,12 @@ class Demo:
     tokens: dict[str, str]
 
 
-def _databases() -> list[Any]:
-    return [
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param(
-            "postgresql",
-            id="postgresql",
-            marks=pytest.mark.skipif(PG_URL is None, reason="TEST_DATABASE_URL is not set"),
-        ),
-    ]
-
-
-@pytest.fixture(scope="module", params=_databases())
+@pytest.fixture(scope="module", params=sqlite_and_postgresql())
 def demo(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Demo]:
     folder = tmp_path_factory.mktemp("stats")
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{folder / 'demo.db'}"
-        else:
-            url = stack.enter_context(postgres_schema("stats"))
-        patch = stack.enter_context(pytest.MonkeyPatch.context())
-        patch.setenv("DATABASE_URL", url)
-        assert main(["demo", "--reports", str(REPORTS)]) == 0
+    with demo_database(request.param, folder, REPORTS, "stats") as url:
         # The older half of the days from the worker's tallies, the rest from the rows: the
         # counts below check both ways of counting (engine/stats/tallies.py).
         uow = UnitOfWork(make_engine(url))

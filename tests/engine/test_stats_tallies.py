@@ -11,10 +11,8 @@ count it) inside a transaction that is rolled back.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,8 +21,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cli.main import main
+from cli.runtime import lifecycle
 from engine import stats
+from engine.config.loader import DEFAULT_DIRECTORY
 from engine.config.snapshot import Snapshot
 from engine.services.lifecycle import Actor
 from engine.services.queues import agency_tree
@@ -33,7 +32,7 @@ from engine.store import UnitOfWork, make_engine
 from engine.store.models import AreaTally, ClockTally, FigureTally, Report, SpreadTally
 from engine.worker.runner import Worker
 from engine.workflow import Role
-from tests.databases import PG_URL, postgres_schema
+from tests.databases import demo_database, sqlite_and_postgresql
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 REPORTS = 60
@@ -50,33 +49,12 @@ class Demo:
     now: datetime
 
 
-def _databases() -> list[Any]:
-    return [
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param(
-            "postgresql",
-            id="postgresql",
-            marks=pytest.mark.skipif(PG_URL is None, reason="TEST_DATABASE_URL is not set"),
-        ),
-    ]
-
-
-@pytest.fixture(scope="module", params=_databases())
+@pytest.fixture(scope="module", params=sqlite_and_postgresql())
 def demo(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Demo]:
-    from cli.runtime import lifecycle
-    from engine.config.loader import DEFAULT_DIRECTORY
-
     folder = tmp_path_factory.mktemp("tallies")
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{folder / 'demo.db'}"
-        else:
-            url = stack.enter_context(postgres_schema("tallies"))
-        patch = stack.enter_context(pytest.MonkeyPatch.context())
-        patch.setenv("DATABASE_URL", url)
-        assert main(["demo", "--reports", str(REPORTS)]) == 0
+    with demo_database(request.param, folder, REPORTS, "tallies") as url:
         life = lifecycle(DEFAULT_DIRECTORY)
         uow = UnitOfWork(make_engine(url))
         with uow.read() as session:
